@@ -1,0 +1,36 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+# Windows (no make): see README, "Cài đặt trên Windows / Windows install".
+PYTHON ?= python3
+ifeq ($(OS),Windows_NT)
+VENV_BIN := .venv/Scripts
+else
+VENV_BIN := .venv/bin
+endif
+PY := $(VENV_BIN)/python
+
+.PHONY: demo test lint bench clean
+
+.venv/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+.venv/.installed-dev: pyproject.toml .venv/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: .venv/.installed
+	$(VENV_BIN)/traomay demo
+
+test: .venv/.installed-dev
+	$(PY) -m pytest -q
+
+lint: .venv/.installed-dev
+	$(PY) -m ruff check provision checks inventory simulator tests benchmarks
+
+bench: .venv/.installed-dev
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf .venv build *.egg-info .pytest_cache

@@ -1,0 +1,89 @@
+"""The shape every check shares: facts in, a result out.
+
+A check module has:
+- a frozen dataclass of facts;
+- ``parse(text) -> Facts``: pure, never raises; a fact that cannot be read is an
+  ``Unknown`` carrying the reason;
+- ``evaluate(facts, criteria) -> CheckResult``: pure;
+- ``collect(shell) -> str``: the thin I/O step, through a ``ShellRunner``.
+
+User-facing text is a ``Msg``: an English message id plus arguments. It is translated
+when shown (provision.i18n), so results stored in the inventory can be shown in either
+language later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NEEDS_OPERATOR = "needs_operator"  # a person must act or confirm
+    ERROR = "error"  # could not be determined; the summary says why
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A translatable message: English msgid with ``{name}`` placeholders, and its args.
+
+    The msgid is looked up in the gettext catalog when rendered; args are filled in after
+    translation. Args coming from a phone are untrusted text: renderers escape them.
+    """
+
+    msgid: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"msgid": self.msgid, "args": dict(self.args)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Msg:
+        return cls(str(data.get("msgid", "")), dict(data.get("args") or {}))
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A fact that could not be read, and why (shown to the technician)."""
+
+    reason: str
+
+    def __bool__(self) -> bool:  # an unknown fact is never "truthy evidence"
+        return False
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    summary: Msg
+    measurements: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "summary": self.summary.to_json(),
+            "measurements": dict(self.measurements),
+        }
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    output: str
+    exit_code: int | None  # None when the phone's adb has no shell_v2 and no marker came back
+
+
+class ShellRunner(Protocol):
+    """What a check's I/O step may use: run one shell command line on one phone."""
+
+    def shell(self, command: str, timeout: float = 30.0) -> ShellResult: ...
+
+
+def known(value: object) -> bool:
+    return not isinstance(value, Unknown)

@@ -1,0 +1,36 @@
+"""Shared fixtures: a private adb server (bundled binary, private port and HOME — never the
+user's server on 5037) and the real captures folder."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CAPTURES = REPO.parent / "shared" / "captures"
+
+
+def capture_rows(file_name: str) -> list[tuple[str, Path]]:
+    """(folder, path) for every capture named ``file_name`` listed in SOURCES.tsv."""
+    sources = CAPTURES / "SOURCES.tsv"
+    if not sources.is_file():
+        return []
+    with sources.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [(r["folder"], CAPTURES / r["folder"] / r["file"]) for r in rows if r["file"] == file_name]
+
+
+def require_captures() -> None:
+    if not (CAPTURES / "SOURCES.tsv").is_file():
+        pytest.skip(f"real captures not found at {CAPTURES} (they live in ../shared/captures)")
+
+
+@pytest.fixture(scope="session")
+def adb_server(tmp_path_factory):
+    from provision.device import free_port, private_adb_server
+
+    home = tmp_path_factory.mktemp("adbhome")
+    with private_adb_server(home, free_port(16037)) as server:
+        yield server
