@@ -1,0 +1,199 @@
+"""The station's SQLite inventory (sqlite-utils). Every write is one transaction: a crash
+or an unplugged phone never leaves a half-written record. All SQL is parameterised."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import sys
+import threading
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from checks.base import CheckResult, Msg
+from inventory.migrations import migrations
+from provision.errors import InventoryError
+
+
+def default_db_path() -> Path:
+    """``$TRAOMAY_DB``, else the per-user data folder:
+    Windows ``%LOCALAPPDATA%\\traomay\\inventory.sqlite``, elsewhere
+    ``$XDG_DATA_HOME/traomay/inventory.sqlite`` (``~/.local/share/...``)."""
+    explicit = os.environ.get("TRAOMAY_DB")
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "traomay" / "inventory.sqlite"
+
+
+def default_station() -> str:
+    return os.environ.get("TRAOMAY_STATION") or socket.gethostname() or "station"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    id: int
+    device_key: str
+    created: bool
+
+
+class Inventory:
+    """One station's inventory. Safe to share between worker threads (one writer lock)."""
+
+    def __init__(self, path: Path | str, station: str | None = None) -> None:
+        self.path = Path(path)
+        self.station = station or default_station()
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+            self.db = Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            with self._lock:
+                migrations.apply(self.db)
+        except (sqlite3.Error, OSError) as exc:
+            raise InventoryError(
+                Msg("Cannot open the inventory {path}: check the path and that no other "
+                    "program holds it.", {"path": str(self.path)}), detail=str(exc)) from exc
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self, fn):
+        with self._lock:
+            try:
+                with self.db.atomic():
+                    return fn()
+            except sqlite3.Error as exc:
+                raise InventoryError(
+                    Msg("Could not write to the inventory {path}; nothing was changed.",
+                        {"path": str(self.path)}), detail=str(exc)) from exc
+
+    # -- devices -----------------------------------------------------------------------
+    def find_device_id(self, keys: Iterable[str]) -> int | None:
+        for key in keys:
+            row = self.db.execute("SELECT device_id FROM device_keys WHERE key = ?", [key]).fetchone()
+            if row:
+                return int(row[0])
+        return None
+
+    def record_seen(self, identity_json: Mapping[str, Any], keys: list[str]) -> DeviceRecord:
+        """File a phone under the first of ``keys`` already known (else create it), add the
+        other keys as aliases, update its identity, and append a ``seen`` event."""
+        if not keys:
+            raise InventoryError(Msg("This phone reports no serial, IMEI or Android ID; it "
+                                     "cannot be recorded automatically."))
+        now = utc_now()
+        fields = {
+            k: identity_json.get(k)
+            for k in ("brand", "manufacturer", "model", "marketing_name", "device",
+                      "android_version", "sdk", "serial")
+        }
+        fields["abis"] = ",".join(identity_json.get("abis") or [])
+        fields["imei_count"] = len(identity_json.get("imeis") or [])
+
+        def write() -> DeviceRecord:
+            device_id = self.find_device_id(keys)
+            created = device_id is None
+            if created:
+                device_id = self.db["devices"].insert(
+                    {**fields, "device_key": keys[0], "first_seen": now, "last_seen": now,
+                     "station": self.station}).last_pk
+            else:
+                self.db["devices"].update(device_id, {**fields, "last_seen": now})
+            for key in keys:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO device_keys(key, device_id, added_at, reason) "
+                    "VALUES (?, ?, ?, ?)", [key, device_id, now, "identify"])
+            self._event(device_id, "seen", {"created": created}, now)
+            key = self.db["devices"].get(device_id)["device_key"]
+            return DeviceRecord(int(device_id), key, created)
+
+        return self._write(write)
+
+    def device(self, device_id: int) -> dict[str, Any]:
+        return dict(self.db["devices"].get(device_id))
+
+    def devices(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db["devices"].rows_where(order_by="id")]
+
+    def set_device_fields(self, device_id: int, **values: Any) -> None:
+        self._write(lambda: self.db["devices"].update(device_id, values))
+
+    # -- events ------------------------------------------------------------------------
+    def _event(self, device_id: int | None, kind: str, data: Mapping[str, Any], at: str) -> None:
+        self.db["events"].insert({"device_id": device_id, "station": self.station, "at": at,
+                                  "kind": kind, "data": json.dumps(dict(data), ensure_ascii=False)})
+
+    def add_event(self, device_id: int | None, kind: str, data: Mapping[str, Any] | None = None) -> None:
+        self._write(lambda: self._event(device_id, kind, data or {}, utc_now()))
+
+    def events(self, device_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db["events"].rows_where("device_id = ?", [device_id],
+                                                              order_by="id")]
+
+    # -- check runs --------------------------------------------------------------------
+    def record_run(self, device_id: int, kind: str, started_at: str,
+                   results: list[CheckResult], raw_outputs: Mapping[str, str],
+                   round_trips: int) -> int:
+        """One inspection/recheck with all its results, in one transaction."""
+        raw = zlib.compress(json.dumps(dict(raw_outputs), ensure_ascii=False).encode("utf-8"), 6)
+        now = utc_now()
+
+        def write() -> int:
+            run_id = self.db["runs"].insert({
+                "device_id": device_id, "station": self.station, "kind": kind,
+                "started_at": started_at, "finished_at": now, "round_trips": round_trips,
+                "raw_outputs": raw}).last_pk
+            self.db["check_results"].insert_all([{
+                "run_id": run_id, "device_id": device_id, "check_name": r.name,
+                "status": r.status.value,
+                "summary": json.dumps(r.summary.to_json(), ensure_ascii=False),
+                "measurements": json.dumps(dict(r.measurements), ensure_ascii=False, default=str),
+                "at": now} for r in results])
+            self._event(device_id, kind, {"run_id": run_id,
+                                          "checks": [r.name for r in results]}, now)
+            return int(run_id)
+
+        return self._write(write)
+
+    def latest_results(self, device_id: int) -> dict[str, dict[str, Any]]:
+        """The newest result of each check for a phone (what its verdict is computed from)."""
+        rows = self.db.execute(
+            "SELECT c.* FROM check_results c JOIN (SELECT check_name, MAX(id) AS id "
+            "FROM check_results WHERE device_id = ? GROUP BY check_name) m ON c.id = m.id "
+            "ORDER BY c.id", [device_id]).fetchall()
+        cols = [d[0] for d in self.db.execute("SELECT * FROM check_results LIMIT 0").description]
+        out = {}
+        for row in rows:
+            rec = dict(zip(cols, row))
+            rec["summary"] = Msg.from_json(json.loads(rec["summary"]))
+            rec["measurements"] = json.loads(rec["measurements"])
+            out[rec["check_name"]] = rec
+        return out
+
+    def raw_outputs(self, run_id: int) -> dict[str, str]:
+        blob = self.db["runs"].get(run_id)["raw_outputs"]
+        return json.loads(zlib.decompress(blob).decode("utf-8"))

@@ -1,0 +1,197 @@
+"""The ``traomay`` command. Thin: read options, call one library function, render.
+
+Heavy modules (adbutils, sqlite-utils, the simulator) are imported inside the commands so
+``traomay --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from provision.i18n import _, set_language
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="traomay: kiểm tra và chuẩn bị điện thoại quyên góp / "
+    "check and prepare donated Android phones.",
+)
+
+
+@dataclass
+class Options:
+    lang: str = "vi"
+    db: Optional[Path] = None
+    adb_port: Optional[int] = None
+    station: Optional[str] = None
+
+
+OPTIONS = Options()
+
+
+@app.callback()
+def _global(
+    lang: Annotated[Optional[str], typer.Option("--lang", help="vi | en")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Inventory file (SQLite).")] = None,
+    adb_port: Annotated[Optional[int], typer.Option("--adb-port", help="adb server port.")] = None,
+    station: Annotated[Optional[str], typer.Option("--station", help="Station name.")] = None,
+) -> None:
+    OPTIONS.lang = set_language(lang)
+    OPTIONS.db = db
+    OPTIONS.adb_port = adb_port
+    OPTIONS.station = station
+
+
+def _hub():
+    from provision.device import AdbHub
+
+    hub = AdbHub(port=OPTIONS.adb_port)
+    hub.ensure_server()
+    return hub
+
+
+def _inventory(path: Optional[Path] = None):
+    from inventory.store import Inventory, default_db_path
+
+    return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station)
+
+
+@app.command()
+def devices() -> None:
+    """List attached phones and what to do for each one that is not ready."""
+    from provision import ui
+    from provision.device import instruction_for_state
+    from provision.pipeline import identify_listing
+
+    hub = _hub()
+    listings = hub.list_phones()
+    con = ui.console()
+    if not listings:
+        con.print(_("No phone found. Plug phones in, unlock them and allow USB debugging."))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        reports = list(pool.map(lambda item: identify_listing(hub, item)[1], listings))
+    rows = []
+    for rep in reports:
+        ident = rep.identity
+        todo = rep.problem or instruction_for_state(rep.listing.state)
+        rows.append([
+            ui.cell(f"t:{rep.listing.transport_id}"),
+            ui.cell(rep.listing.serial),
+            ui.cell(ident.serial if ident else ""),
+            ui.cell(rep.listing.state, "green" if rep.listing.ready else "yellow"),
+            ui.cell(ident.brand if ident else ""),
+            ui.cell((ident.marketing_name or ident.model) if ident else rep.listing.model),
+            ui.cell(ident.android_version if ident else ""),
+            ui.msg_cell(todo),
+        ])
+    con.print(ui.table(_("Phones on this computer"),
+                       [_("ID"), _("adb serial"), _("Serial"), _("State"), _("Brand"),
+                        _("Model"), _("Android"), _("What to do")], rows))
+
+
+@app.command()
+def identify(
+    serial: Annotated[str, typer.Argument(help="adb serial, or t:N (transport id)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Identify one phone and record it in the inventory."""
+    from provision import ui
+    from provision.pipeline import identify_listing, record_identity
+
+    hub = _hub()
+    listing = hub.find(serial)
+    _link, report = identify_listing(hub, listing)
+    if report.problem is not None:
+        from provision.errors import DeviceNotReady
+
+        raise DeviceNotReady(report.problem)
+    with _inventory() as inv:
+        record_identity(inv, report, serial_shared=False)
+    ident = report.identity
+    assert ident is not None
+    if as_json:
+        data = {"device": {**ident.to_json(), "device_id": report.device_id,
+                           "transport_id": listing.transport_id}}
+        data["device"].pop("imeis", None)
+        data["device"].pop("android_id", None)
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    rows = [
+        [_("Brand"), ident.brand], [_("Manufacturer"), ident.manufacturer],
+        [_("Model"), ident.model], [_("Marketing name"), ident.marketing_name],
+        [_("Android"), f"{ident.android_version} (SDK {ident.sdk})"],
+        [_("ABIs"), ", ".join(ident.abis)], [_("Serial"), ident.serial],
+        [_("Inventory id"), str(report.device_id)],
+    ]
+    ui.console().print(ui.table(_("Phone t:{tid}").format(tid=listing.transport_id),
+                                [_("Field"), _("Value")], rows))
+
+
+@app.command()
+def sim(
+    phones: Annotated[int, typer.Option("--phones", min=1, max=64, help="How many phones.")] = 8,
+    profiles: Annotated[Optional[str], typer.Option(
+        "--profiles", help="Comma-separated profile names (see --list).")] = None,
+    list_profiles: Annotated[bool, typer.Option("--list", help="List phone profiles.")] = False,
+) -> None:
+    """Run a simulated USB hub for training, until Ctrl-C."""
+    from provision.demo import run_training_hub
+
+    run_training_hub(phones=phones, profile_names=profiles, list_only=list_profiles,
+                     adb_port=OPTIONS.adb_port)
+
+
+@app.command()
+def demo(
+    phones: Annotated[int, typer.Option("--phones", min=1, max=64)] = 0,
+) -> None:
+    """Show the whole job on simulated phones (no real phone needed)."""
+    from provision.demo import run_demo
+
+    code = run_demo(db_path=OPTIONS.db, phones=phones or None, station=OPTIONS.station)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Entry point: maps errors to documented exit codes and a message that says what to do."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            pass
+    from provision.errors import ExitCode, TraomayError
+
+    try:
+        app()
+    except TraomayError as exc:
+        from provision import ui
+
+        ui.print_error(exc.message, int(exc.exit_code), exc.detail)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # a bug: say where the details are
+        import tempfile
+        import traceback
+
+        log = Path(tempfile.gettempdir()) / "traomay-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        set_language(OPTIONS.lang)
+        print(_("Unexpected error ({kind}). Details were written to {path}; please send that "
+                "file to the team.").format(kind=type(exc).__name__, path=log), file=sys.stderr)
+        sys.exit(int(ExitCode.INTERNAL))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Terminal rendering (rich). The only place that draws tables; the core never prints.
+
+Every device string goes through safe_text.for_terminal and into rich ``Text`` objects, so
+a model name like ``[bold]x`` or one holding escape sequences is shown, not interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from checks.base import Msg, Status
+from provision.i18n import _, render
+from provision.safe_text import for_terminal
+
+STATUS_STYLE = {
+    "pass": "green",
+    "fail": "red",
+    "needs_operator": "yellow",
+    "error": "magenta",
+    "skipped": "dim",
+    "incomplete": "yellow",
+}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def cell(value: object, style: str = "") -> Text:
+    return Text(for_terminal(value), style=style)
+
+
+def msg_cell(msg: Msg, style: str = "") -> Text:
+    args = {k: for_terminal(v) for k, v in msg.args.items()}
+    return Text(render(Msg(msg.msgid, args)), style=style)
+
+
+def status_text(status: str | Status) -> Text:
+    value = status.value if isinstance(status, Status) else str(status)
+    labels = {
+        "pass": _("PASS"),
+        "fail": _("FAIL"),
+        "needs_operator": _("NEEDS A PERSON"),
+        "error": _("ERROR"),
+        "skipped": _("SKIPPED"),
+        "incomplete": _("INCOMPLETE"),
+    }
+    return Text(labels.get(value, value), style=STATUS_STYLE.get(value, ""))
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Text | str]]) -> Table:
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(*[r if isinstance(r, Text) else cell(r) for r in row])
+    return t
+
+
+def print_error(message: Msg, exit_code: int, detail: str = "") -> None:
+    err = console(stderr=True)
+    err.print(Text(_("Error: ") + render(_safe_msg(message)), style="bold red"))
+    if detail:
+        err.print(Text(for_terminal(detail, max_len=400), style="dim"))
+    err.print(Text(_("(exit code {code})").format(code=exit_code), style="dim"))
+
+
+def _safe_msg(message: Msg) -> Msg:
+    return Msg(message.msgid, {k: for_terminal(v) for k, v in message.args.items()})
