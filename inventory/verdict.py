@@ -1,0 +1,75 @@
+"""A phone's overall acceptance verdict, from the latest result of each criterion.
+
+The criteria follow the Lai Uyên plan 04-KH/BTC §III.3 in the seed's order (mission.md):
+origin, compatibility, appearance, calls/4G, Wi-Fi, Bluetooth, GPS, charging, battery > 4 h,
+cameras, touchscreen, previous account gone (or reset), required apps installed.
+``pass`` only when all hold; ``fail`` lists every failing criterion; otherwise
+``incomplete`` lists what is still waiting (for a person, or never run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from checks.base import Msg
+
+# (criterion key in the verdict, check name whose latest result decides it, label msgid)
+VERDICT_CRITERIA: tuple[tuple[str, str, str], ...] = (
+    ("origin", "origin", "Known brand, not of unknown origin"),
+    ("compatibility", "compatibility", "Can run VNeID and the required apps"),
+    ("appearance", "appearance", "Screen not cracked, back not bulging"),
+    ("cellular", "cellular", "Receives calls, 4G works"),
+    ("wifi", "wifi", "Wi-Fi works"),
+    ("bluetooth", "bluetooth", "Bluetooth works"),
+    ("gps", "gps", "GPS works"),
+    ("charging", "charging", "Charges"),
+    ("battery", "battery", "Battery lasts more than 4 hours"),
+    ("camera", "camera", "Front and rear cameras work"),
+    ("touchscreen", "touchscreen", "Touchscreen works"),
+    ("accounts", "accounts", "Previous owner's account removed (or reset)"),
+    ("apps", "apps", "Required apps installed"),
+)
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    key: str
+    label: Msg
+    status: str  # pass | fail | needs_operator | error | skipped | missing
+    summary: Msg | None
+    at: str | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str  # pass | fail | incomplete
+    lines: tuple[CriterionLine, ...]
+
+    @property
+    def failing(self) -> list[str]:
+        return [line.key for line in self.lines if line.status == "fail"]
+
+    @property
+    def waiting(self) -> list[str]:
+        return [line.key for line in self.lines if line.status not in ("pass", "fail")]
+
+
+def compute_verdict(latest: Mapping[str, Mapping[str, Any]]) -> Verdict:
+    """``latest``: check name -> {"status", "summary": Msg, "at"} (Inventory.latest_results)."""
+    lines = []
+    for key, check, label in VERDICT_CRITERIA:
+        row = latest.get(check)
+        if row is None:
+            lines.append(CriterionLine(key, Msg(label), "missing", None, None))
+        else:
+            lines.append(CriterionLine(key, Msg(label), str(row["status"]), row.get("summary"),
+                                       row.get("at")))
+    if any(line.status == "fail" for line in lines):
+        verdict = "fail"
+    elif all(line.status == "pass" for line in lines):
+        verdict = "pass"
+    else:
+        verdict = "incomplete"
+    return Verdict(verdict, tuple(lines))

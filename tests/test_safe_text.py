@@ -1,0 +1,39 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from provision.safe_text import for_csv, for_terminal
+
+
+def test_escape_sequences_and_controls_removed():
+    hostile = "Galaxy\x1b[2J\x1b]0;pwned\x07 A12\u202e\r\nX"
+    out = for_terminal(hostile)
+    assert "\x1b" not in out and "\x07" not in out and "\n" not in out
+    assert "\u202e" not in out
+    assert out.startswith("Galaxy")
+
+
+def test_long_text_is_cut():
+    assert len(for_terminal("x" * 500, max_len=50)) == 50
+
+
+def test_csv_formula_neutralised():
+    assert for_csv("=HYPERLINK(\"http://x\")").startswith("'=")
+    assert for_csv("+84 912") == "'+84 912"
+    assert for_csv("Redmi 9A") == "Redmi 9A"
+
+
+@given(st.text())
+def test_terminal_text_has_no_controls(text):
+    out = for_terminal(text)
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in out)
+
+
+def test_redact_removes_owner_data():
+    from provision.redact import redact
+
+    text = ("  Account {name=nguoicu.donor@gmail.com, type=com.google}\n"
+            "last location=Location[gps 10.123456,106.654321 hAcc=5]\n"
+            "mCallIncomingNumber=+84912345678\n")
+    out = redact(text)
+    assert "nguoicu" not in out and "10.123456" not in out and "912345678" not in out
+    assert "type=com.google" in out
