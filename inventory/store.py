@@ -94,7 +94,8 @@ class Inventory:
     # -- devices -----------------------------------------------------------------------
     def find_device_id(self, keys: Iterable[str]) -> int | None:
         for key in keys:
-            row = self.db.execute("SELECT device_id FROM device_keys WHERE key = ?", [key]).fetchone()
+            row = self.db.execute(
+                "SELECT device_id FROM device_keys WHERE key = ?", [key]).fetchone()
             if row:
                 return int(row[0])
         return None
@@ -133,6 +134,18 @@ class Inventory:
 
         return self._write(write)
 
+    def add_aliases(self, device_id: int, keys: Iterable[str], reason: str) -> None:
+        """File more keys under a known phone (e.g. its new android_id after a reset)."""
+        now = utc_now()
+
+        def write() -> None:
+            for key in keys:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO device_keys(key, device_id, added_at, reason) "
+                    "VALUES (?, ?, ?, ?)", [key, device_id, now, reason])
+
+        self._write(write)
+
     def device(self, device_id: int) -> dict[str, Any]:
         return dict(self.db["devices"].get(device_id))
 
@@ -147,7 +160,8 @@ class Inventory:
         self.db["events"].insert({"device_id": device_id, "station": self.station, "at": at,
                                   "kind": kind, "data": json.dumps(dict(data), ensure_ascii=False)})
 
-    def add_event(self, device_id: int | None, kind: str, data: Mapping[str, Any] | None = None) -> None:
+    def add_event(self, device_id: int | None, kind: str,
+                  data: Mapping[str, Any] | None = None) -> None:
         self._write(lambda: self._event(device_id, kind, data or {}, utc_now()))
 
     def events(self, device_id: int) -> list[dict[str, Any]]:
@@ -188,7 +202,7 @@ class Inventory:
         cols = [d[0] for d in self.db.execute("SELECT * FROM check_results LIMIT 0").description]
         out = {}
         for row in rows:
-            rec = dict(zip(cols, row))
+            rec = dict(zip(cols, row, strict=True))
             rec["summary"] = Msg.from_json(json.loads(rec["summary"]))
             rec["measurements"] = json.loads(rec["measurements"])
             out[rec["check_name"]] = rec

@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,9 +29,9 @@ app = typer.Typer(
 @dataclass
 class Options:
     lang: str = "vi"
-    db: Optional[Path] = None
-    adb_port: Optional[int] = None
-    station: Optional[str] = None
+    db: Path | None = None
+    adb_port: int | None = None
+    station: str | None = None
 
 
 OPTIONS = Options()
@@ -39,10 +39,10 @@ OPTIONS = Options()
 
 @app.callback()
 def _global(
-    lang: Annotated[Optional[str], typer.Option("--lang", help="vi | en")] = None,
-    db: Annotated[Optional[Path], typer.Option("--db", help="Inventory file (SQLite).")] = None,
-    adb_port: Annotated[Optional[int], typer.Option("--adb-port", help="adb server port.")] = None,
-    station: Annotated[Optional[str], typer.Option("--station", help="Station name.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="vi | en")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Inventory file (SQLite).")] = None,
+    adb_port: Annotated[int | None, typer.Option("--adb-port", help="adb server port.")] = None,
+    station: Annotated[str | None, typer.Option("--station", help="Station name.")] = None,
 ) -> None:
     OPTIONS.lang = set_language(lang)
     OPTIONS.db = db
@@ -58,7 +58,7 @@ def _hub():
     return hub
 
 
-def _inventory(path: Optional[Path] = None):
+def _inventory(path: Path | None = None):
     from inventory.store import Inventory, default_db_path
 
     return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station)
@@ -141,7 +141,7 @@ def identify(
 @app.command()
 def sim(
     phones: Annotated[int, typer.Option("--phones", min=1, max=64, help="How many phones.")] = 8,
-    profiles: Annotated[Optional[str], typer.Option(
+    profiles: Annotated[str | None, typer.Option(
         "--profiles", help="Comma-separated profile names (see --list).")] = None,
     list_profiles: Annotated[bool, typer.Option("--list", help="List phone profiles.")] = False,
 ) -> None:

@@ -90,7 +90,8 @@ class AdbServer:
             home = str(self.private_home)
             tmp = str(self.private_home / "tmp")
             Path(tmp).mkdir(parents=True, exist_ok=True)
-            env.update(HOME=home, USERPROFILE=home, ANDROID_USER_HOME=str(self.private_home / ".android"),
+            env.update(HOME=home, USERPROFILE=home,
+                       ANDROID_USER_HOME=str(self.private_home / ".android"),
                        TMPDIR=tmp, TMP=tmp, TEMP=tmp)
         return env
 
@@ -239,7 +240,8 @@ class AdbHub:
         tid_text = sel[2:] if sel.lower().startswith("t:") else sel
         if tid_text.isdigit():
             by_tid = [p for p in phones if p.transport_id == int(tid_text)]
-            if by_tid and (sel.lower().startswith("t:") or not any(p.serial == sel for p in phones)):
+            serial_match = any(p.serial == sel for p in phones)
+            if by_tid and (sel.lower().startswith("t:") or not serial_match):
                 return by_tid[0]
         matches = [p for p in phones if p.serial == sel]
         if not matches:
@@ -286,7 +288,8 @@ def instruction_for_state(state: str) -> Msg:
         return Msg("This computer has no permission for the USB device: check the udev rules.")
     if state == "device":
         return Msg("Ready.")
-    return Msg("The phone is not ready ({state}): unplug it and plug it in again.", {"state": state})
+    return Msg("The phone is not ready ({state}): unplug it and plug it in again.",
+               {"state": state})
 
 
 class PhoneLink:
@@ -335,7 +338,8 @@ class PhoneLink:
         if idx < 0:
             return ShellResult(output=raw, exit_code=None)
         code_text = raw[idx + len(_EXIT_MARKER):].strip()
-        return ShellResult(output=raw[:idx], exit_code=int(code_text) if code_text.isdigit() else None)
+        code = int(code_text) if code_text.isdigit() else None
+        return ShellResult(output=raw[:idx], exit_code=code)
 
     def exec_out(self, command: str, payload: Iterable[bytes] = (), timeout: float = 120.0) -> str:
         """``exec:`` service: stream ``payload`` to the command's stdin, return its output.

@@ -18,8 +18,8 @@ from checks.base import CheckResult, Msg, Status
 from checks.registry import CHECK_ORDER
 from inventory.store import Inventory, utc_now
 from provision import batch
-from provision.redact import redact
 from provision.errors import BadInputError, TraomayError
+from provision.redact import redact
 
 ALWAYS_SECTIONS = {"getprop": "getprop"}
 

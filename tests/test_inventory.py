@@ -16,7 +16,8 @@ def test_migrations_create_schema_and_are_idempotent(tmp_path):
     path = tmp_path / "inv.sqlite"
     Inventory(path, station="s1").close()
     inv = Inventory(path, station="s1")
-    assert {"devices", "device_keys", "events", "runs", "check_results"} <= set(inv.db.table_names())
+    tables = set(inv.db.table_names())
+    assert {"devices", "device_keys", "events", "runs", "check_results"} <= tables
     inv.close()
 
 
@@ -67,7 +68,7 @@ def test_failed_write_leaves_nothing_half_written(tmp_path):
         dev = inv.record_seen(_ident(), ["k"]).id
         before = inv.db["runs"].count, inv.db["check_results"].count
         bad = [CheckResult("battery", Status.PASS, Msg("ok"), {}), object()]
-        with pytest.raises(Exception):
+        with pytest.raises(AttributeError):
             inv.record_run(dev, "inspect", "t0", bad, {}, 1)  # type: ignore[list-item]
         assert (inv.db["runs"].count, inv.db["check_results"].count) == before
 
