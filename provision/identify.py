@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from checks.props import marketing_name, parse_getprop
+from checks.props import first_prop, marketing_name, parse_getprop
 from provision import batch
 
 # Serials that many different phones report (cheap MediaTek builds, unprogrammed boards):
@@ -122,6 +122,13 @@ def _serial(props: Mapping[str, str], adb_serial: str) -> str:
     return adb_serial
 
 
+def _product(props: Mapping[str, str], field_name: str) -> str:
+    # Android 10+ splits product props by partition; ro.product.X is normally still set,
+    # but some vendor builds only have the partition-specific ones.
+    return first_prop(props, f"ro.product.{field_name}", f"ro.product.vendor.{field_name}",
+                      f"ro.product.system.{field_name}", f"ro.product.odm.{field_name}")
+
+
 def identity_from_sections(sections: Mapping[str, str], adb_serial: str = "") -> Identity:
     """Pure: build an Identity from the identify batch's section texts."""
     props = parse_getprop(sections.get("getprop", ""))
@@ -134,12 +141,13 @@ def identity_from_sections(sections: Mapping[str, str], adb_serial: str = "") ->
         abis = (props["ro.product.cpu.abi"],)
     android_id = sections.get("android_id", "").strip()
     imei = parse_imei_parcel(sections.get("imei", ""))
+    model = _product(props, "model")
     return Identity(
-        brand=props.get("ro.product.brand", ""),
-        manufacturer=props.get("ro.product.manufacturer", ""),
-        model=props.get("ro.product.model", ""),
-        marketing_name=marketing_name(props, samsung_device_name=device_name or None),
-        device=props.get("ro.product.device", ""),
+        brand=_product(props, "brand"),
+        manufacturer=_product(props, "manufacturer"),
+        model=model,
+        marketing_name=marketing_name(props, samsung_device_name=device_name or None) or model,
+        device=_product(props, "device"),
         android_version=props.get("ro.build.version.release", ""),
         sdk=int(sdk_text) if sdk_text.isdigit() else None,
         abis=abis,
