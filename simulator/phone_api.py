@@ -31,6 +31,11 @@ class SimulatedPhone(Protocol):
     def is_authorized(self) -> bool:
         """False while the phone waits for the volunteer to tap "Allow USB debugging"."""
 
+    def authorize(self) -> None:
+        """The volunteer tapped "Allow" (SimulatedHub.allow): is_authorized() is True from
+        now on, as with "Always allow from this computer" ticked. (Added by the wire side;
+        a phone that is always authorized may make this a no-op.)"""
+
     # --- services -------------------------------------------------------------------
     def stdin_bytes_expected(self, command: str) -> int:
         """For exec:/shell: commands that stream a payload (``cmd package install -S N``,
