@@ -8,7 +8,7 @@ VENV_BIN := .venv/bin
 endif
 PY := $(VENV_BIN)/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean catalog
 
 .venv/.installed: pyproject.toml
 	$(PYTHON) -m venv .venv
@@ -34,3 +34,10 @@ bench: .venv/.installed-dev
 
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache
+
+# Message catalog: extract msgids (Msg(...) and _(...)), merge into the Vietnamese .po,
+# compile the .mo that ships in the package.
+catalog: .venv/.installed-dev
+	$(VENV_BIN)/pybabel extract -q -F babel.cfg -k Msg -k _ --no-location --sort-output -o provision/locale/traomay.pot provision checks inventory
+	$(VENV_BIN)/pybabel update -q --no-fuzzy-matching -i provision/locale/traomay.pot -d provision/locale -D traomay -l vi
+	$(VENV_BIN)/pybabel compile -q -d provision/locale -D traomay -l vi

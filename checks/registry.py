@@ -5,6 +5,7 @@ from __future__ import annotations
 
 CHECK_ORDER: tuple[str, ...] = (
     "origin",
+    "compatibility",
     "battery",
     "charging",
     "camera",
