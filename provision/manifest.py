@@ -253,7 +253,8 @@ def pin(manifest_path: str | Path, apk_paths: Sequence[str | Path], *,
             raise BadInputError(Msg(
                 "{file} does not belong with {base}: package, version and signer must be the "
                 "same for all files of one app.", {"file": str(info.path), "base": str(base.path)}))
-    files = [_into_apks_dir(manifest, info) for info in infos]
+    ordered = [base] + sorted((i for i in infos if i.is_split), key=lambda i: i.split_name or "")
+    files = [_into_apks_dir(manifest, info) for info in ordered]
     existing = manifest.find(base.package) or (manifest.find(name) if name else None)
     abis = sorted({abi for info in infos for abi in info.abis})
     entry = AppEntry(
