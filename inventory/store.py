@@ -20,7 +20,11 @@ from sqlite_utils import Database
 
 from checks.base import CheckResult, Msg
 from inventory.migrations import migrations
-from provision.errors import InventoryError
+from provision.errors import DeviceError, InventoryError
+
+
+class DeviceNotInInventory(DeviceError):
+    """The inventory has no (or more than one) phone matching what was asked."""
 
 
 def default_db_path() -> Path:
@@ -148,6 +152,25 @@ class Inventory:
 
     def device(self, device_id: int) -> dict[str, Any]:
         return dict(self.db["devices"].get(device_id))
+
+    def resolve_device(self, selector: str) -> int:
+        """``id:N`` or a serial that names exactly one phone in the inventory."""
+        sel = selector.strip()
+        if sel.lower().startswith("id:") and sel[3:].isdigit():
+            row = self.db.execute("SELECT id FROM devices WHERE id = ?", [int(sel[3:])]).fetchone()
+            ids = [int(row[0])] if row else []
+        else:
+            ids = [int(r[0]) for r in self.db.execute(
+                "SELECT id FROM devices WHERE serial = ? ORDER BY id", [sel]).fetchall()]
+        if not ids:
+            raise DeviceNotInInventory(Msg(
+                "No phone {selector} in the inventory {path}.",
+                {"selector": sel, "path": str(self.path)}))
+        if len(ids) > 1:
+            raise DeviceNotInInventory(Msg(
+                "Several phones in the inventory have serial {selector}; use one of: {ids}.",
+                {"selector": sel, "ids": ", ".join(f"id:{i}" for i in ids)}))
+        return ids[0]
 
     def devices(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db["devices"].rows_where(order_by="id")]

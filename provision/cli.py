@@ -10,10 +10,11 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from checks.base import Msg
 from provision.i18n import _, set_language
 
 app = typer.Typer(
@@ -58,10 +59,53 @@ def _hub():
     return hub
 
 
-def _inventory(path: Path | None = None):
+def open_inventory(path: Path | None = None):
     from inventory.store import Inventory, default_db_path
 
     return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station)
+
+
+@dataclass
+class ConnectedPhone:
+    """A phone chosen on the command line, identified, ready for a command."""
+
+    hub: Any
+    listing: Any
+    link: Any
+    identity: Any
+    device_id: int | None = None
+
+    def record(self, inventory: Any) -> int:
+        from provision.pipeline import PhoneReport, record_identity
+
+        report = PhoneReport(self.listing, self.identity)
+        record_identity(inventory, report, serial_shared=False)
+        if report.problem is not None or report.device_id is None:
+            from provision.errors import InventoryError
+
+            raise InventoryError(report.problem or Msg("Could not record the phone."))
+        self.device_id = report.device_id
+        return report.device_id
+
+    def device_json(self) -> dict[str, Any]:
+        data = {**self.identity.to_json(), "device_id": self.device_id,
+                "transport_id": self.listing.transport_id}
+        data.pop("imeis", None)
+        data.pop("android_id", None)
+        return data
+
+
+def connected_phone(serial: str) -> ConnectedPhone:
+    """Find the phone by serial or t:N, make sure it is ready, identify it."""
+    from provision.errors import DeviceNotReady
+    from provision.pipeline import identify_listing
+
+    hub = _hub()
+    listing = hub.find(serial)
+    link, report = identify_listing(hub, listing)
+    if report.problem is not None or link is None:
+        raise DeviceNotReady(report.problem or Msg("The phone is not ready."))
+    return ConnectedPhone(hub, listing, link, report.identity)
 
 
 @app.command()
@@ -107,32 +151,20 @@ def identify(
 ) -> None:
     """Identify one phone and record it in the inventory."""
     from provision import ui
-    from provision.pipeline import identify_listing, record_identity
 
-    hub = _hub()
-    listing = hub.find(serial)
-    _link, report = identify_listing(hub, listing)
-    if report.problem is not None:
-        from provision.errors import DeviceNotReady
-
-        raise DeviceNotReady(report.problem)
-    with _inventory() as inv:
-        record_identity(inv, report, serial_shared=False)
-    ident = report.identity
-    assert ident is not None
+    phone = connected_phone(serial)
+    with open_inventory() as inv:
+        phone.record(inv)
+    ident, listing = phone.identity, phone.listing
     if as_json:
-        data = {"device": {**ident.to_json(), "device_id": report.device_id,
-                           "transport_id": listing.transport_id}}
-        data["device"].pop("imeis", None)
-        data["device"].pop("android_id", None)
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"device": phone.device_json()}, ensure_ascii=False, indent=2))
         return
     rows = [
         [_("Brand"), ident.brand], [_("Manufacturer"), ident.manufacturer],
         [_("Model"), ident.model], [_("Marketing name"), ident.marketing_name],
         [_("Android"), f"{ident.android_version} (SDK {ident.sdk})"],
         [_("ABIs"), ", ".join(ident.abis)], [_("Serial"), ident.serial],
-        [_("Inventory id"), str(report.device_id)],
+        [_("Inventory id"), str(phone.device_id)],
     ]
     ui.console().print(ui.table(_("Phone t:{tid}").format(tid=listing.transport_id),
                                 [_("Field"), _("Value")], rows))
@@ -163,6 +195,11 @@ def demo(
     raise typer.Exit(code)
 
 
+def _register_commands() -> None:
+    # Command groups live in their own modules; importing them adds their commands to app.
+    import provision.cli_checks  # noqa: F401
+
+
 def main() -> None:
     """Entry point: maps errors to documented exit codes and a message that says what to do."""
     for stream in (sys.stdout, sys.stderr):
@@ -173,6 +210,7 @@ def main() -> None:
     from provision.errors import ExitCode, TraomayError
 
     try:
+        _register_commands()
         app()
     except TraomayError as exc:
         from provision import ui
