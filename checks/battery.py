@@ -185,7 +185,8 @@ def full_charge_capacity(facts: Facts, criteria: Mapping[str, Any]) -> tuple[flo
     s = facts.state
     if (
         known(s.charge_counter_mah) and known(s.level) and known(s.scale)
-        and s.scale > 0 and s.level >= int(criteria["min_level_for_counter"])
+        and s.scale > 0 and s.level > 0
+        and s.level >= int(criteria["min_level_for_counter"])
     ):
         # What BatteryStatsImpl itself does for "Estimated battery capacity".
         candidates.append(
@@ -261,7 +262,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
 
 
 def _result(
-    status: Status, msgid: str, measurements: Mapping[str, Any], **args: Any
+    status: Status, msgid: str, measurements: Mapping[str, Any], /, **args: Any
 ) -> CheckResult:
     return CheckResult(NAME, status, Msg(msgid, args), dict(measurements))
 

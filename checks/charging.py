@@ -85,7 +85,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
 
 
 def _result(
-    status: Status, msgid: str, measurements: Mapping[str, Any], **args: Any
+    status: Status, msgid: str, measurements: Mapping[str, Any], /, **args: Any
 ) -> CheckResult:
     return CheckResult(NAME, status, Msg(msgid, args), dict(measurements))
 

@@ -23,6 +23,7 @@ from checks.registry import CHECK_ORDER
 Criteria = Mapping[str, Mapping[str, Any]]
 
 CRITERIA_FILE_NAME = "criteria.yaml"
+REPO_CRITERIA_FILE = Path(__file__).resolve().parents[1] / CRITERIA_FILE_NAME
 
 
 def default_criteria() -> dict[str, Mapping[str, Any]]:
@@ -42,7 +43,7 @@ def default_criteria() -> dict[str, Mapping[str, Any]]:
 def find_criteria_file() -> Path | None:
     """The repository's ``criteria.yaml``, else the installed copy, else None."""
     candidates = (
-        Path(__file__).resolve().parents[1] / CRITERIA_FILE_NAME,
+        REPO_CRITERIA_FILE,
         Path(sys.prefix) / "share" / "traomay" / CRITERIA_FILE_NAME,
     )
     return next((p for p in candidates if p.is_file()), None)
@@ -110,10 +111,16 @@ def _read_yaml(path: Path) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if mark is None:
             raise ValueError(f"{path}: YAML error: {problem}") from None
-        section, key = _section_and_key_at(text, mark.line)
+        # context_mark is where the broken construct began (e.g. an unclosed "[");
+        # problem_mark is where the parser noticed, often the next line.
+        context = str(getattr(exc, "context", "") or "")
+        start = mark
+        if ("flow" in context or "scalar" in context) and exc.context_mark is not None:
+            start = exc.context_mark
+        section, key = _section_and_key_at(text, start.line)
         raise ValueError(
-            f"{path}: line {mark.line + 1} (section {section!r}, key {key!r}):"
-            f" YAML error: {problem}"
+            f"{path}: line {start.line + 1} (section {section!r}, key {key!r}):"
+            f" YAML error: {problem} (noticed at line {mark.line + 1})"
         ) from None
 
 
