@@ -67,6 +67,13 @@ def parse_attestation(data: object) -> Facts:
     return Facts(answer("screen_ok"), answer("back_ok"), text("who"), text("when"))
 
 
+def with_operator_input(facts: Facts, data: object) -> Facts:
+    """Hook for provision.inspect: the attestation the CLI collected (a dict or JSON text)."""
+    if isinstance(data, str):
+        return parse({SECTION: data})
+    return parse_attestation(data)
+
+
 def attestation_json(screen_ok: bool, back_ok: bool, who: str, when: str) -> str:
     """What the CLI stores under ``sections["appearance"]``."""
     return json.dumps({"screen_ok": screen_ok, "back_ok": back_ok, "who": who, "when": when},

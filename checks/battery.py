@@ -10,12 +10,18 @@ cannot be read, or the estimate is close to the limit, a timed drain test decide
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from checks.base import CheckResult, Msg, Status, Unknown, known
+
+# DrainTest, drain_estimate and evaluate_drain are re-exported for the CLI (battery-test).
+from checks.battery_drain import DrainTest as DrainTest
+from checks.battery_drain import drain_estimate as drain_estimate
+from checks.battery_drain import evaluate_drain as evaluate_drain
 from checks.battery_service import BatteryState, parse_battery_service
 
 NAME = "battery"
@@ -81,6 +87,19 @@ class Facts:
     state: BatteryState
     stats: BatteryStatsCapacity
     sysfs: SysfsBattery
+    drain: DrainTest | None = None  # added by the battery-test CLI (with_operator_input)
+
+
+def with_operator_input(facts: Facts, data: object) -> Facts:
+    """Hook for provision.inspect: a DrainTest, or a dict with level_start, level_end and
+    minutes. Anything unusable leaves the facts unchanged."""
+    if isinstance(data, Mapping):
+        try:
+            data = DrainTest(int(data["level_start"]), int(data["level_end"]),
+                             float(data["minutes"]))
+        except (KeyError, TypeError, ValueError):
+            return facts
+    return dataclasses.replace(facts, drain=data) if isinstance(data, DrainTest) else facts
 
 
 def parse(sections: Mapping[str, str]) -> Facts:
@@ -229,6 +248,8 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     s = facts.state
     m: dict[str, Any] = _measurements(facts)
     if not s.recognised:
+        if facts.drain is not None:
+            return evaluate_drain(facts.drain, c)
         return _result(Status.ERROR, "Could not read the battery state: {reason}", m,
                        reason=s.why_unrecognised)
     if s.updates_stopped:
@@ -242,6 +263,9 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     if s.health == 7:
         return _result(Status.NEEDS_OPERATOR, "Battery reports it is too cold: let the phone "
                        "warm to room temperature, then check again", m)
+    if facts.drain is not None:  # a measured drain beats any estimate
+        drained = evaluate_drain(facts.drain, c)
+        return CheckResult(NAME, drained.status, drained.summary, {**m, **drained.measurements})
     estimate = estimate_runtime(facts, c)
     if isinstance(estimate, Unknown):
         m["estimate_unknown_reason"] = estimate.reason
@@ -295,54 +319,3 @@ def _measurements(facts: Facts) -> dict[str, Any]:
         "health_percent_source": health[1] if health else None,
     }
     return {k: (None if isinstance(v, Unknown) else v) for k, v in raw.items()}
-
-
-# -- drain test -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DrainTest:
-    """A timed drain run by the operator (screen on, typical use), off the charger."""
-
-    level_start: int
-    level_end: int
-    minutes: float
-
-
-def drain_estimate(level_start: float, level_end: float, minutes: float) -> float:
-    """Hours a full (100%) charge would last at the rate seen: 100 × minutes / drop / 60.
-
-    Raises ValueError when the numbers cannot give a rate (no drop, no time, bad levels).
-    """
-    if not (0 <= level_end <= 100 and 0 <= level_start <= 100):
-        raise ValueError("battery levels must be between 0 and 100")
-    if minutes <= 0:
-        raise ValueError("the drain test must last some minutes")
-    drop = level_start - level_end
-    if drop <= 0:
-        raise ValueError("the battery level did not go down during the drain test")
-    return 100.0 * minutes / drop / 60.0
-
-
-def evaluate_drain(test: DrainTest, criteria: Mapping[str, Any]) -> CheckResult:
-    c = {**DEFAULT_CRITERIA, **criteria}
-    m: dict[str, Any] = {"drain_level_start": test.level_start, "drain_level_end": test.level_end,
-                         "drain_minutes": test.minutes}
-    drop = test.level_start - test.level_end
-    if test.minutes < float(c["drain_min_minutes"]) or drop < float(c["drain_min_drop_percent"]):
-        return _result(Status.NEEDS_OPERATOR, "Drain test too short: run it for at least "
-                       "{minutes} minutes and until the level drops {drop} points", m,
-                       minutes=c["drain_min_minutes"], drop=c["drain_min_drop_percent"])
-    try:
-        hours = round(drain_estimate(test.level_start, test.level_end, test.minutes), 2)
-    except ValueError as exc:
-        return _result(Status.ERROR, "Drain test numbers are not usable: {reason}", m,
-                       reason=str(exc))
-    m.update(estimated_hours=hours,
-             estimate_method="drain test: 100% x minutes / level drop / 60")
-    minimum = float(c["min_hours"])
-    if hours > minimum:
-        return _result(Status.PASS, "Battery should last about {hours} h (minimum {minimum} h)",
-                       m, hours=hours, minimum=minimum)
-    return _result(Status.FAIL, "Battery would last only about {hours} h (minimum {minimum} h)",
-                   m, hours=hours, minimum=minimum)

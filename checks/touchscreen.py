@@ -76,6 +76,22 @@ def with_grid(facts: Facts, grid: GridResult) -> Facts:
     return dataclasses.replace(facts, grid=grid)
 
 
+def with_operator_input(facts: Facts, data: object) -> Facts:
+    """Hook for provision.inspect: a GridResult, or a dict with cols, rows, cells_hit and
+    optionally operator_failed. Anything else leaves the facts without a grid result."""
+    if isinstance(data, GridResult):
+        return with_grid(facts, data)
+    if isinstance(data, Mapping):
+        try:
+            grid = GridResult(int(data["cols"]), int(data["rows"]), int(data["cells_hit"]),
+                              bool(data.get("operator_failed", False)))
+        except (KeyError, TypeError, ValueError):
+            return facts
+        if grid.cols > 0 and grid.rows > 0 and 0 <= grid.cells_hit <= grid.cols * grid.rows:
+            return with_grid(facts, grid)
+    return facts
+
+
 def parse(sections: Mapping[str, str]) -> Facts:
     """Pure; never raises."""
     try:

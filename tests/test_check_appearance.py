@@ -72,3 +72,14 @@ def test_parse_never_raises(text):
                     lambda c: st.lists(c) | st.dictionaries(st.text(), c), max_leaves=10))
 def test_parse_never_raises_on_json_values(value):
     _eval({"appearance": json.dumps(value)})
+
+
+def test_operator_input_hook_as_the_cli_sends_it():
+    facts = appearance.parse({})
+    # provision/cli_checks.py attest: {"screen_ok", "back_ok", "who"} (no "when")
+    done = appearance.with_operator_input(facts, {"screen_ok": True, "back_ok": True,
+                                                  "who": "Volunteer 1"})
+    assert appearance.evaluate(done, {}).status is Status.PASS
+    as_text = appearance.with_operator_input(facts, appearance.attestation_json(
+        True, False, "A", "t"))
+    assert appearance.evaluate(as_text, {}).status is Status.FAIL

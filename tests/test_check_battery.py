@@ -251,3 +251,26 @@ def test_parse_never_raises_on_key_value_noise(keys, values):
     text = "Current Battery Service state:\n" + "\n".join(
         f"  {k}: {v}" for k, v in zip(keys, values, strict=False))
     battery.evaluate(battery.parse({"battery": text}), {})
+
+
+# -- operator input hook (provision.inspect) --------------------------------------------
+
+def test_drain_input_overrides_estimate():
+    facts = battery.parse({"battery": ANDROID15_ONE_SPACE})
+    drained = battery.with_operator_input(
+        facts, {"level_start": 100, "level_end": 70, "minutes": 60})
+    result = battery.evaluate(drained, {})
+    assert result.status is Status.FAIL  # 3.3 h measured
+    assert result.measurements["level_percent"] == 40  # the dumpsys facts are kept too
+    assert battery.with_operator_input(facts, {"level_start": "x"}) is facts
+
+
+def test_drain_input_without_dumpsys():
+    facts = battery.with_operator_input(battery.parse({}), battery.DrainTest(100, 90, 60))
+    assert battery.evaluate(facts, {}).status is Status.PASS
+
+
+def test_drain_defaults_match_battery_defaults():
+    from checks.battery_drain import DRAIN_DEFAULTS
+    for key, value in DRAIN_DEFAULTS.items():
+        assert battery.DEFAULT_CRITERIA[key] == value

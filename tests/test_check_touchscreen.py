@@ -213,3 +213,13 @@ def test_grid_never_raises_on_noise(lines):
     grid = TouchGrid(3, 3, (0, 99), (0, 99))
     grid.feed(lines)
     assert 0.0 <= grid.coverage() <= 1.0
+
+
+def test_operator_input_hook():
+    facts = touchscreen.parse({"input": SIMPLE_INPUT})
+    done = touchscreen.with_operator_input(facts, {"cols": 4, "rows": 7, "cells_hit": 28})
+    assert touchscreen.evaluate(done, {}).status is Status.PASS
+    failed = touchscreen.with_operator_input(facts, GridResult(4, 7, 28, operator_failed=True))
+    assert touchscreen.evaluate(failed, {}).status is Status.FAIL
+    for junk in ({"cols": "x"}, {"cols": 2, "rows": 2, "cells_hit": 9}, None, "text"):
+        assert touchscreen.with_operator_input(facts, junk).grid is None
