@@ -51,14 +51,14 @@ def evaluate_drain(test: DrainTest, criteria: Mapping[str, Any]) -> CheckResult:
                          "drain_minutes": test.minutes}
     drop = test.level_start - test.level_end
     if test.minutes < float(c["drain_min_minutes"]) or drop < float(c["drain_min_drop_percent"]):
-        return _drain_result(Status.NEEDS_OPERATOR, "Drain test too short: run it for at least "
-                       "{minutes} minutes and until the level drops {drop} points", m,
-                       minutes=c["drain_min_minutes"], drop=c["drain_min_drop_percent"])
+        return _drain_result(Status.NEEDS_OPERATOR, "Drain test too short: run it for at "
+                             "least {minutes} minutes and until the level drops {drop} points",
+                             m, minutes=c["drain_min_minutes"], drop=c["drain_min_drop_percent"])
     try:
         hours = round(drain_estimate(test.level_start, test.level_end, test.minutes), 2)
     except ValueError as exc:
         return _drain_result(Status.ERROR, "Drain test numbers are not usable: {reason}", m,
-                       reason=str(exc))
+                             reason=str(exc))
     m.update(estimated_hours=hours,
              estimate_method="drain test: 100% x minutes / level drop / 60")
     minimum = float(c["min_hours"])
