@@ -61,12 +61,17 @@ def command_name(command: int) -> str:
     return raw.decode("ascii") if raw.isalpha() else f"0x{command:08x}"
 
 
-def pack(command: int, arg0: int, arg1: int, data: bytes = b"", checksum: bool = False) -> bytes:
-    """One whole message (header + payload) ready for a single write()."""
+def pack_header(command: int, arg0: int, arg1: int, data: bytes = b"",
+                checksum: bool = False) -> bytes:
+    """The 24-byte header for ``data`` (write the payload right after it)."""
     crc = sum(data) & 0xFFFFFFFF if checksum else 0
-    header = HEADER.pack(command, arg0 & 0xFFFFFFFF, arg1 & 0xFFFFFFFF, len(data), crc,
-                         command ^ 0xFFFFFFFF)
-    return header + data
+    return HEADER.pack(command, arg0 & 0xFFFFFFFF, arg1 & 0xFFFFFFFF, len(data), crc,
+                       command ^ 0xFFFFFFFF)
+
+
+def pack(command: int, arg0: int, arg1: int, data: bytes = b"", checksum: bool = False) -> bytes:
+    """One whole message (header + payload)."""
+    return pack_header(command, arg0, arg1, data, checksum) + data
 
 
 def unpack_header(header: bytes) -> tuple[int, int, int, int]:

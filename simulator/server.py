@@ -31,7 +31,7 @@ from simulator.adb_wire import (
     TOKEN_SIZE,
     Message,
     WireError,
-    pack,
+    pack_header,
     read_message,
 )
 from simulator.phone_api import SimulatedPhone
@@ -60,8 +60,12 @@ class Connection:
 
     # --- sending --------------------------------------------------------------------
     def send(self, command: int, arg0: int, arg1: int, data: bytes = b"") -> None:
-        if not self._writer.is_closing():
-            self._writer.write(pack(command, arg0, arg1, data, checksum=len(data) <= 4096))
+        if self._writer.is_closing():
+            return
+        # Two writes, no 1 MiB concatenation; nothing can interleave on this one loop.
+        self._writer.write(pack_header(command, arg0, arg1, data, checksum=len(data) <= 4096))
+        if data:
+            self._writer.write(data)
 
     async def drain(self) -> None:
         try:

@@ -13,7 +13,8 @@ import time
 
 from simulator.phone_api import ShellOutcome
 
-V2_FEATURES = ["shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir", "abb_exec", "apex"]
+V2_FEATURES = ["shell_v2", "cmd", "stat_v2", "ls_v2", "sendrecv_v2", "fixed_push_mkdir", "abb_exec",
+               "apex"]
 OLD_FEATURES: list[str] = []  # Android 6 and older: no shell_v2, no cmd
 
 _INSTALL = re.compile(r"^(?:cmd package|pm) install(?: -r)? -S (\d+)\s*$")
