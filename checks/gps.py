@@ -121,7 +121,10 @@ def _parse(sections: Mapping[str, str]) -> Facts:
         reason = "no 'Location Manager state' header in the location dump"
         return Facts(Unknown(reason), _enabled_from_mode(mode, reason), sdk=sdk,
                      location_mode=mode)
-    present = any(p.search(text) for p in _GNSS_SIGNS) or bool(_GPS_FIX.search(text))
+    present: bool | Unknown = (any(p.search(text) for p in _GNSS_SIGNS)
+                               or bool(_GPS_FIX.search(text)))
+    if not present and not _looks_complete(text):
+        present = Unknown("no GPS provider in a location dump that looks cut short")
 
     counters: dict[str, int | None] = {}
     for key, pattern in _COUNTERS.items():
@@ -148,6 +151,15 @@ def _parse(sections: Mapping[str, str]) -> Facts:
         sdk=sdk,
         location_mode=mode,
     )
+
+
+def _looks_complete(text: str) -> bool:
+    """A dump without GPS counts as "no GNSS" only if other providers AND a later section
+    are there (a cut-off dump must not fail a phone)."""
+    others = re.search(r"^\s*(network|fused)( provider:| Internal State)", text, re.MULTILINE)
+    later = re.search(r"^\s*(Historical|Event Log|Geofence|Enabled Providers)", text,
+                      re.MULTILINE)
+    return bool(others and later)
 
 
 def _enabled_from_mode(mode: int | None, reason: str) -> bool | Unknown:

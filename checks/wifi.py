@@ -161,9 +161,10 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                        count=logged)
     if facts.enable_failed:
         return _result(Status.FAIL, "Wi-Fi does not turn on", m)
-    if facts.enabled is True and facts.networks_seen == 0:
-        return _result(Status.NEEDS_OPERATOR, "Wi-Fi is on but found no network: turn on a "
-                       "Wi-Fi hotspot near the phone, then check again", m)
+    if facts.enabled is True and isinstance(facts.networks_seen, int):
+        return _result(Status.NEEDS_OPERATOR, "Wi-Fi is on but found {count} networks: turn "
+                       "on a Wi-Fi hotspot near the phone, then check again", m,
+                       count=facts.networks_seen)
     if facts.enabled is False:
         return _result(Status.ERROR, "Wi-Fi is off, so it could not be tested yet", m)
     reasons = [f.reason for f in (facts.enabled, facts.networks_seen) if isinstance(f, Unknown)]

@@ -1,0 +1,147 @@
+"""Cellular check: telephony.registry (old positional and named ServiceState, multi-SIM),
+gsm.sim.state per slot, the operator-confirmed call and the ring helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks import cellular
+from checks.base import Status, Unknown
+from tests.conftest import REPO, capture_rows, require_captures
+
+ROWS = capture_rows("dumpsys_telephony.registry.txt")
+
+# folder -> (sim states, [(voice, data)] per Phone Id, operators, decision), read by hand.
+# Meizu/vivo 7.1 use the positional "mServiceState=1 1 voice home ..." form; Smartron
+# 8.1 has its SIM in slot 2 on "Jio 4G"; Sunmi 9 has no gsm.sim.state at all.
+EXPECTED = {
+    "google-pixel_sailfish-10": (("ABSENT",), [(1, 1)], [], "needs_operator"),
+    "meizu-MX6-7.1.1": (("ABSENT", "ABSENT"), [(1, 1), (3, 3)], [], "needs_operator"),
+    "smartron-tphoneE_T5911-8.1.0": (("ABSENT", "READY"), [(1, 1), (0, 0)], ["Jio 4G"],
+                                     "needs_operator"),
+    "sunmi-T2s_LITE-9": (None, [(1, 1)], [], "needs_operator"),
+    "vivo-X9_PD1616-7.1.2": (("READY", "ABSENT"), [(0, 0), (1, 1)], ["CHN-UNICOM"],
+                             "needs_operator"),
+}
+MSG = {
+    "google-pixel_sailfish-10": "No SIM card",
+    "meizu-MX6-7.1.1": "No SIM card",
+    "smartron-tphoneE_T5911-8.1.0": "Call this phone",
+    "sunmi-T2s_LITE-9": "No mobile network",
+    "vivo-X9_PD1616-7.1.2": "Call this phone",
+}
+
+
+def _facts(path):
+    getprop = (path.parent / "getprop.txt").read_text(encoding="utf-8")
+    return cellular.parse({"telephony": path.read_text(encoding="utf-8"), "getprop": getprop})
+
+
+@pytest.mark.parametrize(("folder", "path"), ROWS, ids=[f for f, _ in ROWS])
+def test_parse_real_telephony_dump(folder, path):
+    require_captures()
+    sims, regs, operators, decision = EXPECTED[folder]
+    facts = _facts(path)
+    if sims is None:
+        assert isinstance(facts.sim_states, Unknown)
+    else:
+        assert facts.sim_states == sims
+    assert [(s.voice_reg, s.data_reg) for s in facts.slots] == regs
+    assert [s.phone_id for s in facts.slots] == list(range(len(regs)))
+    assert all(s.call_state == cellular.CALL_IDLE for s in facts.slots)
+    result = cellular.evaluate(facts, {})
+    assert result.status.value == decision
+    assert result.summary.msgid.startswith(MSG[folder])
+    assert result.measurements["operators"] == operators
+    json.dumps(result.to_json())
+
+
+def test_every_capture_has_an_expectation():
+    require_captures()
+    assert {f for f, _ in ROWS} == set(EXPECTED)
+
+
+def test_registered_phone_passes_once_the_call_is_confirmed():
+    require_captures()
+    facts = _facts(dict(ROWS)["smartron-tphoneE_T5911-8.1.0"])
+    assert cellular.evaluate(replace(facts, operator_call_confirmed=True), {}).status is (
+        Status.PASS)
+    assert cellular.evaluate(replace(facts, operator_call_confirmed=False), {}).status is (
+        Status.FAIL)
+    assert cellular.evaluate(facts, {"call_test_optional": True}).status is Status.PASS
+    assert facts.network_types == ("Unknown", "LTE")
+
+
+def _dump(voice: int, data: int, call: int = 0, op: str = "Viettel") -> str:
+    return ("last known state:\n  Phone Id=0\n"
+            f"    mCallState={call}\n"
+            f"    mServiceState={{mVoiceRegState={voice}(X), mDataRegState={data}(X), "
+            f"mOperatorAlphaLong={op}, mOperatorAlphaShort=VT}}\n"
+            "local logs:\n  mServiceState={mVoiceRegState=0(IN_SERVICE), mDataRegState=0}\n")
+
+
+def test_android_12_names_and_local_logs_are_ignored():
+    facts = cellular.parse({"telephony": _dump(1, 1), "getprop": "[gsm.sim.state]: [LOADED]"})
+    assert [(s.voice_reg, s.data_reg) for s in facts.slots] == [(1, 1)]  # not the log line
+    assert facts.slots[0].operator == "Viettel"
+    assert cellular.evaluate(facts, {}).summary.msgid.startswith("The SIM is not connected")
+
+
+def test_voice_only_registration_and_criteria():
+    facts = cellular.parse({"telephony": _dump(0, 1), "getprop": "[gsm.sim.state]: [READY]"})
+    assert cellular.evaluate(facts, {"call_test_optional": True}).status is (
+        Status.NEEDS_OPERATOR)
+    assert cellular.evaluate(facts, {"call_test_optional": True, "require_data": False}
+                             ).status is Status.PASS
+
+
+def test_locked_sim_and_single_sim_layout_without_phone_id():
+    text = "last known state:\n  mCallState=0\n  mServiceState=1 1 voice home data home\n"
+    facts = cellular.parse({"telephony": text, "getprop": "[gsm.sim.state]: [PIN_REQUIRED]"})
+    assert [(s.voice_reg, s.data_reg) for s in facts.slots] == [(1, 1)]
+    assert "locked" in cellular.evaluate(facts, {}).summary.msgid
+
+
+def test_missing_dump_is_unknown():
+    facts = cellular.parse({"telephony": "Can't find service: telephony.registry",
+                            "getprop": "[gsm.sim.state]: [READY]"})
+    assert isinstance(facts.slots, Unknown)
+    assert cellular.evaluate(facts, {}).status is Status.ERROR
+
+
+def test_ring_helpers():
+    assert cellular.rang([0, 0, 1, 0])
+    assert cellular.rang(["IDLE", "RINGING"])
+    assert not cellular.rang([0, 2, 0, None])
+    assert cellular.answered([0, 1, 1, 2, 0])
+    assert not cellular.answered([0, 2, 1, 0])  # an outgoing call, then a ring never taken
+    assert cellular.call_states(_dump(0, 0, call=1)) == (1,)
+    assert cellular.call_states("garbage") == ()
+
+
+def test_defaults_documented_in_criteria_yaml():
+    text = (REPO / "criteria.yaml").read_text(encoding="utf-8")
+    assert dict(yaml.safe_load(text)["cellular"]) == dict(cellular.DEFAULT_CRITERIA)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["telephony", "getprop"]), st.text()))
+def test_parse_never_raises(sections):
+    cellular.evaluate(cellular.parse(sections), {})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["last known state:", "  Phone Id=0", "  Phone Id=7",
+                                 "  mServiceState=0 0 voice", "mVoiceRegState=9",
+                                 "  mCallState=1", "[gsm.sim.state]: [READY,,ABSENT]",
+                                 "[gsm.operator.alpha]: [a,b,c]", "registrations:", ""])))
+def test_parse_never_raises_on_shuffled_lines(lines):
+    text = "\n".join(lines)
+    cellular.evaluate(cellular.parse({"telephony": text, "getprop": text}), {})
+    cellular.rang(cellular.call_states(text))

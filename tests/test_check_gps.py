@@ -1,0 +1,240 @@
+"""GPS check: the real location dumps (old and Android 10 layouts), a 12+ layout, the
+active step."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks import gps
+from checks.base import ShellResult, Status, Unknown
+from tests.conftest import REPO, capture_rows, require_captures
+
+ROWS = capture_rows("dumpsys_location.txt")
+
+# folder -> (gps_enabled, ttff, fix since boot, satellites, decision), read by hand:
+# Pixel 10: "gps provider: useable=true", KPI "Number of TTFF reports: 0";
+# Meizu/MIUI/vivo/Sunmi/Smartron: "Enabled Providers:" lists only fused and passive (GPS
+# off); vivo X9 keeps "gps: Location[gps ... et=+3h9m15s720ms ... satellites=7]" => a fix
+# this boot. The MIUI capture has no getprop (Android 7-8 per its "Reciever[" layout).
+EXPECTED = {
+    "google-pixel_sailfish-10": (True, 0, False, None, "needs_operator"),
+    "meizu-MX6-7.1.1": (False, None, False, None, "needs_operator"),
+    "smartron-tphoneE_T5911-8.1.0": (False, 0, False, None, "needs_operator"),
+    "sunmi-T2s_LITE-9": (False, 0, False, None, "needs_operator"),
+    "vivo-X9_PD1616-7.1.2": (False, None, True, 7, "pass"),
+    "xiaomi-unknown_MIUI-7or8": (False, None, False, None, "needs_operator"),
+}
+
+
+def _sections(path):
+    sections = {"location": path.read_text(encoding="utf-8")}
+    getprop = path.parent / "getprop.txt"
+    if getprop.is_file():
+        sections["getprop"] = getprop.read_text(encoding="utf-8")
+    return sections
+
+
+@pytest.mark.parametrize(("folder", "path"), ROWS, ids=[f for f, _ in ROWS])
+def test_parse_real_location_dump(folder, path):
+    require_captures()
+    enabled, ttff, fix, sats, decision = EXPECTED[folder]
+    facts = gps.parse(_sections(path))
+    assert facts.gnss_present is True  # every capture is a phone with GNSS
+    assert facts.gps_enabled is enabled
+    assert facts.ttff_reports == ttff
+    assert facts.gps_fix_since_boot is fix
+    assert facts.satellites_in_fix == sats
+    result = gps.evaluate(facts, {})
+    assert result.status.value == decision
+    text = json.dumps(result.to_json())
+    assert "12.345678" not in text and "12.345678" not in repr(facts)  # no coordinates kept
+
+
+def test_every_capture_has_an_expectation():
+    require_captures()
+    assert {f for f, _ in ROWS} == set(EXPECTED)
+
+
+def test_no_satellites_asks_for_a_window():
+    require_captures()
+    path = dict(ROWS)["google-pixel_sailfish-10"]
+    result = gps.evaluate(gps.parse(_sections(path)), {})
+    assert "window" in result.summary.msgid
+
+
+def test_old_fix_refused_when_freshness_required():
+    require_captures()
+    facts = gps.parse(_sections(dict(ROWS)["vivo-X9_PD1616-7.1.2"]))
+    assert facts.fix_age_s is None  # that dump has no current elapsed time
+    assert gps.evaluate(facts, {"max_fix_age_s": 600}).status is Status.NEEDS_OPERATOR
+
+
+# Android 12+ layout (LocationManagerService, frameworks/base; android-facts.md §5).
+# Synthetic text in that shape, not a capture.
+MODERN = """Location Manager State:
+  User Info:
+    current users: [0]
+  Location Settings:
+    Location Setting: true
+  Location Providers:
+    passive provider:
+      last location=null
+    gps provider:
+      last location=Location[gps 10,123456,106,654321 hAcc=4 et=+1h2m3s4ms {Bundle[{satellites=9}]}]
+      enabled=true
+      mStarted=true (changed +12s ago)
+      GNSS_KPI_START
+        Number of location reports: 40
+        Number of TTFF reports: 1
+        TTFF mean (sec): 21.5
+        Number of CN0 reports: 38
+        Total number of sv status messages processed: 41
+      GNSS_KPI_END
+  GNSS Manager:
+    GNSS Hardware Model Name: qcom,MPSS.HI.4.3
+"""
+
+
+def test_android_12_layout():
+    facts = gps.parse({"location": MODERN, "location_mode": "3\n"})
+    assert facts.gnss_present is True and facts.gps_enabled is True
+    assert (facts.ttff_reports, facts.cn0_reports, facts.sv_status_reports) == (1, 38, 41)
+    assert facts.gps_fix_since_boot and facts.satellites_in_fix == 9
+    assert gps.evaluate(facts, {}).status is Status.PASS
+
+
+def test_cn0_and_sv_without_ttff_is_evidence():
+    facts = gps.parse({"location": MODERN.replace("TTFF reports: 1", "TTFF reports: 0")
+                       .replace("last location=Location[gps", "last location=null[")})
+    assert gps.satellite_evidence(facts, {}) == "cn0"
+
+
+def test_no_gnss_provider_fails():
+    tablet = ("Location Manager State:\n  Location Providers:\n    passive provider:\n"
+              "      enabled=true\n    network provider:\n      enabled=true\n"
+              "  Historical Aggregate Location Provider Data:\n")
+    facts = gps.parse({"location": tablet})
+    assert facts.gnss_present is False
+    assert gps.evaluate(facts, {}).status is Status.FAIL
+    # the same dump cut off before its end is "unknown", not a failure
+    cut = gps.parse({"location": tablet.rsplit("  Historical", 1)[0]})
+    assert isinstance(cut.gnss_present, Unknown)
+    assert gps.evaluate(cut, {}).status is Status.ERROR
+
+
+@pytest.mark.parametrize(("mode", "enabled"), [("0", False), ("1", True), ("2", False),
+                                                ("3", True)])
+def test_location_mode_decides_when_the_dump_does_not(mode, enabled):
+    old = "Current Location Manager state:\ngps Internal State:\n  mFixInterval=1000\n"
+    assert gps.parse({"location": old, "location_mode": mode}).gps_enabled is enabled
+
+
+def test_missing_dump_is_unknown():
+    facts = gps.parse({"location": "Can't find service: location"})
+    assert isinstance(facts.gnss_present, Unknown)
+    assert gps.evaluate(facts, {}).status is Status.ERROR
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("+7d20h23m26s360ms", 678206.36),
+                                               ("2m18s627ms", 138.627), ("+0ms", 0.0),
+                                               ("abc", None), ("", None), ("5x", None)])
+def test_parse_duration(text, seconds):
+    assert gps.parse_duration(text) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+class FakePhone:
+    """Location starts off; after the start command the receiver gets a fix on the 3rd
+    poll (or never)."""
+
+    def __init__(self, sdk: int, fixes: bool = True):
+        self.sdk, self.fixes = sdk, fixes
+        self.location_on = False
+        self.polls = 0
+        self.commands: list[str] = []
+
+    def shell(self, command: str, timeout: float = 30.0) -> ShellResult:
+        self.commands.append(command)
+        if command in ("cmd location set-location-enabled true",
+                       "settings put secure location_providers_allowed +gps",
+                       "settings put secure location_mode 3"):
+            self.location_on = True
+        elif command in ("cmd location set-location-enabled false",
+                         "settings put secure location_providers_allowed -gps",
+                         "settings put secure location_mode 0"):
+            self.location_on = False
+        elif command == "dumpsys location":
+            self.polls += 1
+            ttff = 1 if (self.fixes and self.location_on and self.polls >= 3) else 0
+            return ShellResult(MODERN.replace("TTFF reports: 1", f"TTFF reports: {ttff}")
+                               .replace("CN0 reports: 38", "CN0 reports: 0")
+                               .replace("last location=Location[gps", "last location=null["),
+                               0)
+        return ShellResult("", 0)
+
+
+def _clock():
+    now = [0.0]
+
+    def sleep(s):
+        now[0] += s
+    return sleep, (lambda: now[0])
+
+
+@pytest.mark.parametrize(("sdk", "on"), [
+    (26, "settings put secure location_providers_allowed +gps"),
+    (29, "settings put secure location_mode 3"),
+    (33, "cmd location set-location-enabled true"),
+])
+def test_active_turns_location_on_waits_and_restores(sdk, on):
+    phone = FakePhone(sdk)
+    sleep, clock = _clock()
+    before = gps.Facts(True, False, sdk=sdk, location_mode=0)
+    after = gps.run_active(phone, before, {}, sleep=sleep, clock=clock)
+    assert phone.commands[0] == on
+    assert gps.DEFAULT_CRITERIA["start_command"] in phone.commands
+    assert after.ttff_reports == 1 and after.turned_location_on
+    assert gps.evaluate(after, {}).status is Status.PASS
+    assert phone.location_on is False  # restored
+
+
+def test_active_without_fix_gives_up_at_timeout():
+    phone = FakePhone(34, fixes=False)
+    sleep, clock = _clock()
+    after = gps.run_active(phone, gps.Facts(True, False, sdk=34), {"fix_timeout_s": 20.0,
+                                                                  "start_command": ""},
+                           sleep=sleep, clock=clock)
+    assert gps.evaluate(after, {}).status is Status.NEEDS_OPERATOR
+    assert clock() <= 25.0 and phone.location_on is False
+    assert not any(c.startswith("am start") for c in phone.commands)
+
+
+def test_active_does_nothing_without_gnss_or_with_evidence():
+    phone = FakePhone(34)
+    none = gps.Facts(False, False, sdk=34)
+    assert gps.run_active(phone, none, {}) is none
+    done = gps.Facts(True, True, ttff_reports=2, sdk=34)
+    assert gps.run_active(phone, done, {}) is done
+    assert phone.commands == []
+
+
+def test_defaults_documented_in_criteria_yaml():
+    text = (REPO / "criteria.yaml").read_text(encoding="utf-8")
+    assert dict(yaml.safe_load(text)["gps"]) == dict(gps.DEFAULT_CRITERIA)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["location", "location_mode", "getprop"]), st.text()))
+def test_parse_never_raises(sections):
+    gps.evaluate(gps.parse(sections), {})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(MODERN.splitlines() + ["gps Internal State:", "Location[gps",
+                                                       "Enabled Providers:", "    gps", ""])))
+def test_parse_never_raises_on_shuffled_lines(lines):
+    gps.evaluate(gps.parse({"location": "\n".join(lines)}), {})
