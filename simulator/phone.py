@@ -1,0 +1,284 @@
+"""A simulated phone: mutable state built from a Profile, implementing phone_api.SimulatedPhone.
+
+All command lines go through shell.Shell; this module holds the state those commands read and
+change (radios, settings, installed apps, accounts, the camera, a tiny filesystem, reboots).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from simulator.phone_api import ShellOutcome
+from simulator.profile import Account, Profile, load_profile
+
+S_IFDIR = 0o040000
+S_IFREG = 0o100000
+REBOOT_SECONDS = 2.0
+
+
+@dataclass
+class InstalledApp:
+    name: str
+    version_code: int
+    version_name: str
+    min_sdk: int
+    target_sdk: int
+    system: bool = False
+    signer: str = ""
+    abi: str | None = None
+    path: str = ""
+
+
+@dataclass
+class FileEntry:
+    mode: int
+    data: bytes
+    mtime: int
+
+
+@dataclass
+class InstallSession:
+    apks: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class CameraState:
+    open_id: str | None = None
+    client_package: str = ""
+    events: list[str] = field(default_factory=list)  # "CONNECT device 0 client for ..."
+    photos: int = 0
+
+
+def _android_id(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+class Phone:
+    """One simulated phone (see phone_api.SimulatedPhone for the contract)."""
+
+    def __init__(self, profile: Profile, *, authorized: bool | None = None) -> None:
+        self.profile = profile
+        self.serial = profile.serial
+        self.sdk = profile.sdk
+        self._authorized = (not profile.auth_required) if authorized is None else authorized
+        self._pending_reboot: float | None = None
+        self._wipe_on_boot = False
+        self.boot_count = 0
+        self.boot_time = time.time()
+        self.props: dict[str, str] = dict(profile.props)
+        self.wifi_enabled = profile.wifi.enabled and not profile.wifi.broken
+        self.wifi_scanned = self.wifi_enabled
+        self.bt_enabled = profile.bluetooth.enabled and not profile.bluetooth.broken
+        self.bt_ever_enabled = self.bt_enabled
+        self.location_enabled = profile.location.enabled
+        self.mobile_data = any(s.sim_state == "READY" for s in profile.sims)
+        self.accounts: list[Account] = list(profile.accounts)
+        self.lock_screen = profile.lock_screen
+        self.frp_active = profile.frp_active
+        self.storage_free = profile.storage_free_bytes
+        self.battery_override: dict[str, int] = {}  # cmd battery set/unplug
+        self.camera = CameraState()
+        self.apps: dict[str, InstalledApp] = {}
+        self.sessions: dict[int, InstallSession] = {}
+        self.next_session = 1000 + (int(hashlib.md5(profile.name.encode()).hexdigest(), 16) % 9000)
+        self.files: dict[str, FileEntry] = {}
+        self.dirs: set[str] = {"/", "/sdcard", "/sdcard/DCIM", "/sdcard/DCIM/Camera",
+                               "/sdcard/Download", "/data", "/data/local", "/data/local/tmp"}
+        self.input_log: list[str] = []
+        self.settings: dict[str, dict[str, str]] = {"global": {}, "secure": {}, "system": {}}
+        self._reset_settings(_android_id(profile.name))
+        for pkg in profile.packages:
+            self.apps[pkg.name] = InstalledApp(
+                pkg.name, pkg.version_code, pkg.version_name, pkg.min_sdk, pkg.target_sdk,
+                pkg.system, pkg.signer, None, self._apk_path(pkg.name, pkg.system))
+        from simulator.shell import Shell  # late import: shell imports this module's types
+
+        self.shell = Shell(self)
+
+    # --- construction -------------------------------------------------------------------
+    @classmethod
+    def from_profile(cls, name: str, *, authorized: bool | None = None) -> Phone:
+        """Build a phone from a bundled profile name (or a path to a profile YAML).
+
+        ``authorized=None`` follows the profile's ``auth_required`` (default: authorized)."""
+        return cls(load_profile(name), authorized=authorized)
+
+    def _reset_settings(self, android_id: str) -> None:
+        p = self.profile
+        self.settings = {
+            "global": {"adb_enabled": "1", "development_settings_enabled": "1",
+                       "device_provisioned": "1", "airplane_mode_on": "0",
+                       "stay_on_while_plugged_in": "0", "auto_time": "1",
+                       "device_name": p.props.get("ro.product.model", "")},
+            "secure": {"android_id": android_id, "user_setup_complete": "1",
+                       "install_non_market_apps": "1"},
+            "system": {"screen_brightness": "102", "screen_off_timeout": "30000",
+                       "font_scale": "1.0"},
+        }
+        for ns, values in p.settings.items():
+            self.settings.setdefault(ns, {}).update(values)
+
+    @staticmethod
+    def _apk_path(name: str, system: bool) -> str:
+        if system:
+            return f"/system/app/{name.rsplit('.', 1)[-1]}/{name.rsplit('.', 1)[-1]}.apk"
+        return f"/data/app/{name}-1/base.apk"
+
+    # --- connection ---------------------------------------------------------------------
+    def banner(self) -> bytes:
+        def clean(v: str) -> str:  # ':' and ';' would break the banner syntax
+            return v.replace(":", "_").replace(";", "_")
+
+        parts = [f"ro.product.name={clean(self.props.get('ro.product.name', ''))}",
+                 f"ro.product.model={clean(self.props.get('ro.product.model', ''))}",
+                 f"ro.product.device={clean(self.props.get('ro.product.device', ''))}",
+                 f"features={','.join(self.features())}"]
+        return ("device::" + ";".join(parts)).encode()
+
+    def features(self) -> list[str]:
+        return list(self.profile.features)
+
+    def is_authorized(self) -> bool:
+        return self._authorized
+
+    def authorize(self) -> None:
+        """The volunteer taps "Allow USB debugging"."""
+        self._authorized = True
+
+    # --- services -----------------------------------------------------------------------
+    def stdin_bytes_expected(self, command: str) -> int:
+        from simulator.installer import streamed_install_size
+
+        return streamed_install_size(command)
+
+    def run(self, command: str, stdin: bytes = b"") -> ShellOutcome:
+        return self.shell.run(command, stdin)
+
+    # --- settings with radios behind them -----------------------------------------------
+    def get_setting(self, namespace: str, key: str) -> str | None:
+        linked = {("global", "wifi_on"): "1" if self.wifi_enabled else "0",
+                  ("global", "bluetooth_on"): "1" if self.bt_enabled else "0",
+                  ("global", "mobile_data"): "1" if self.mobile_data else "0",
+                  ("secure", "location_mode"): "3" if self.location_enabled else "0"}
+        if (namespace, key) in linked:
+            return linked[(namespace, key)]
+        if (namespace, key) == ("secure", "location_providers_allowed") and self.sdk <= 28:
+            return "gps,network" if self.location_enabled else ""
+        if key == "secure_frp_mode" and (namespace == "secure" or self.sdk >= 34):
+            return "1" if self.frp_active else "0"
+        return self.settings.get(namespace, {}).get(key)
+
+    def put_setting(self, namespace: str, key: str, value: str) -> None:
+        on = value not in ("0", "false", "")
+        if (namespace, key) == ("global", "wifi_on"):
+            self.set_wifi(on)
+        elif (namespace, key) == ("global", "bluetooth_on"):
+            self.set_bluetooth(on)
+        elif (namespace, key) == ("secure", "location_mode"):
+            self.location_enabled = on
+        else:
+            self.settings.setdefault(namespace, {})[key] = value
+
+    def set_wifi(self, on: bool) -> None:
+        self.wifi_enabled = on and not self.profile.wifi.broken
+        self.wifi_scanned = self.wifi_scanned and self.wifi_enabled
+
+    def set_bluetooth(self, on: bool) -> None:
+        self.bt_enabled = on and not self.profile.bluetooth.broken
+        self.bt_ever_enabled = self.bt_ever_enabled or self.bt_enabled
+
+    # --- sync: a tiny filesystem --------------------------------------------------------
+    @staticmethod
+    def norm(path: str) -> str:
+        for alias in ("/storage/emulated/0", "/storage/self/primary", "/mnt/sdcard"):
+            if path == alias or path.startswith(alias + "/"):
+                path = "/sdcard" + path[len(alias):]
+        parts: list[str] = []
+        for piece in path.split("/"):
+            if piece in ("", "."):
+                continue
+            if piece == "..":
+                parts = parts[:-1]
+            else:
+                parts.append(piece)
+        return "/" + "/".join(parts)
+
+    def read_file(self, path: str) -> bytes | None:
+        entry = self.files.get(self.norm(path))
+        return entry.data if entry else None
+
+    def write_file(self, path: str, data: bytes, mode: int) -> None:
+        path = self.norm(path)
+        parent = path.rsplit("/", 1)[0] or "/"
+        while parent not in self.dirs:
+            self.dirs.add(parent)
+            parent = parent.rsplit("/", 1)[0] or "/"
+        if not mode & 0o170000:
+            mode |= S_IFREG
+        self.files[path] = FileEntry(mode, bytes(data), int(time.time()))
+
+    def delete_file(self, path: str) -> bool:
+        return self.files.pop(self.norm(path), None) is not None
+
+    def stat_file(self, path: str) -> tuple[int, int, int] | None:
+        path = self.norm(path)
+        if path in self.files:
+            e = self.files[path]
+            return e.mode, len(e.data), e.mtime
+        if path in self.dirs:
+            return S_IFDIR | 0o771, 4096, int(self.boot_time)
+        return None
+
+    def list_dir(self, path: str) -> list[tuple[str, int, int, int]]:
+        path = self.norm(path)
+        prefix = path.rstrip("/") + "/"
+        out: dict[str, tuple[str, int, int, int]] = {}
+        for d in self.dirs:
+            if d.startswith(prefix) and "/" not in d[len(prefix):] and d != path:
+                out[d[len(prefix):]] = (d[len(prefix):], S_IFDIR | 0o771, 4096,
+                                        int(self.boot_time))
+        for f, e in self.files.items():
+            if f.startswith(prefix) and "/" not in f[len(prefix):]:
+                out[f[len(prefix):]] = (f[len(prefix):], e.mode, len(e.data), e.mtime)
+        return [out[k] for k in sorted(out)]
+
+    # --- reboot -------------------------------------------------------------------------
+    def request_reboot(self, *, wipe: bool = False) -> None:
+        self._pending_reboot = REBOOT_SECONDS
+        self._wipe_on_boot = self._wipe_on_boot or wipe
+
+    def pending_reboot(self) -> float | None:
+        value, self._pending_reboot = self._pending_reboot, None
+        return value
+
+    def on_boot(self) -> None:
+        self.boot_count += 1
+        self.boot_time = time.time()
+        self.camera.open_id = None
+        self.battery_override.clear()
+        self.sessions.clear()
+        if self._wipe_on_boot:
+            self._wipe_on_boot = False
+            self._test_harness_wipe()
+
+    def _test_harness_wipe(self) -> None:
+        """What TestHarnessModeService does after its factory reset (Android 10+, AOSP):
+        user data gone, setup wizard skipped, lock screen off, adb kept, location on."""
+        self.apps = {n: a for n, a in self.apps.items() if a.system}
+        self.accounts = []
+        self.lock_screen = "none"
+        self.files = {}
+        self.dirs = {d for d in self.dirs if not d.startswith("/sdcard/")} | {
+            "/sdcard/DCIM", "/sdcard/DCIM/Camera", "/sdcard/Download"}
+        self.camera = CameraState()
+        self.wifi_enabled = self.wifi_scanned = False
+        self._reset_settings(_android_id(f"{self.profile.name}#{self.boot_count}"))
+        self.settings["global"].update({
+            "device_provisioned": "1", "adb_enabled": "1", "development_settings_enabled": "1",
+            "stay_on_while_plugged_in": "7", "ota_disable_automatic_update": "1"})
+        self.settings["secure"].update({"user_setup_complete": "1"})
+        self.location_enabled = True
+        self.props["persist.sys.test_harness"] = "1"
+        self.storage_free = self.profile.storage_free_bytes + 2_000_000_000
