@@ -161,7 +161,9 @@ def run_active(
             if latest.state == "ON" or clock() >= deadline:
                 break
             sleep(float(c["poll_interval_s"]))
-        result = replace(latest, turned_on_by_check=True, enable_failed=latest.state != "ON")
+        # Only a state READ as not ON is a failure; an unreadable one stays "unknown".
+        result = replace(latest, turned_on_by_check=True,
+                         enable_failed=known(latest.state) and latest.state != "ON")
     except BaseException:
         if turned_on:
             _quietly(lambda: _turn_off(shell, modern))

@@ -43,7 +43,7 @@ CALL_STATES = {CALL_IDLE: "IDLE", CALL_RINGING: "RINGING", CALL_OFFHOOK: "OFFHOO
 # gsm.sim.state values meaning a card is in the slot.
 SIM_PRESENT_STATES = frozenset({"READY", "LOADED", "PIN_REQUIRED", "PUK_REQUIRED",
                                 "NETWORK_LOCKED", "PERM_DISABLED", "CARD_IO_ERROR",
-                                "CARD_RESTRICTED", "IMSI"})
+                                "CARD_RESTRICTED"})
 SIM_LOCKED_STATES = frozenset({"PIN_REQUIRED", "PUK_REQUIRED", "NETWORK_LOCKED",
                                "PERM_DISABLED"})
 
@@ -196,11 +196,12 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         "operator_call_confirmed": facts.operator_call_confirmed,
     }
     in_service = (voice or not c["require_voice"]) and (data or not c["require_data"])
-    if sims is not None and not any(s in SIM_PRESENT_STATES for s in sims) and not (voice
-                                                                                   or data):
+    if sims is not None and all(s == "ABSENT" for s in sims) and not (voice or data):
         return _result(Status.NEEDS_OPERATOR, "No SIM card: insert a SIM to test calls and 4G",
                        m)
-    if sims is None and not (voice or data):
+    # Unknown SIM state, or only UNKNOWN/NOT_READY slots (airplane mode, radio off).
+    no_card_seen = sims is None or not any(s in SIM_PRESENT_STATES for s in sims)
+    if no_card_seen and not (voice or data):
         return _result(Status.NEEDS_OPERATOR, "No mobile network: insert a working SIM card if "
                        "there is none, then check again", m)
     if sims is not None and any(s in SIM_LOCKED_STATES for s in sims) and not in_service:

@@ -214,8 +214,9 @@ def run_active(
             if clock() >= deadline:
                 break
             sleep(float(c["poll_interval_s"]))
+        # Only a state READ as off is a failure; an unreadable state stays "unknown".
         result = replace(latest, turned_on_by_check=turned_on,
-                         enable_failed=latest.enabled is not True)
+                         enable_failed=turned_on and latest.enabled is False)
     except BaseException:
         if turned_on:
             _quietly(lambda: _turn_off(shell, modern))

@@ -145,3 +145,10 @@ def test_parse_never_raises_on_shuffled_lines(lines):
     text = "\n".join(lines)
     cellular.evaluate(cellular.parse({"telephony": text, "getprop": text}), {})
     cellular.rang(cellular.call_states(text))
+
+
+def test_sim_not_ready_is_not_called_missing():
+    facts = cellular.parse({"telephony": _dump(3, 3), "getprop": "[gsm.sim.state]: [NOT_READY]"})
+    result = cellular.evaluate(facts, {})
+    assert result.status is Status.NEEDS_OPERATOR
+    assert result.summary.msgid.startswith("No mobile network")

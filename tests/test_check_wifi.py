@@ -226,3 +226,19 @@ def test_parse_never_raises(sections):
                                  "mNetworkInfo [type: WIFI[], state: CONNECTED/"])))
 def test_parse_never_raises_on_shuffled_lines(lines):
     wifi.evaluate(wifi.parse({"wifi": "\n".join(lines)}), {})
+
+
+def test_active_unreadable_state_is_unknown_not_a_failure():
+    class Denied(FakePhone):
+        def shell(self, command, timeout=30.0):
+            if command.startswith("cmd wifi status") or "list-scan" in command:
+                self.commands.append(command)
+                return ShellResult("Uid 2000 does not have access to status wifi command", 0)
+            return super().shell(command, timeout)
+
+    phone, clock = Denied(33), Clock()
+    after = wifi.run_active(phone, wifi.Facts(False, False, Unknown("x"), sdk=33),
+                            {"scan_timeout_s": 6.0}, sleep=clock.sleep, clock=clock)
+    assert not after.enable_failed
+    assert wifi.evaluate(after, {}).status is Status.ERROR
+    assert phone.enabled is False
