@@ -12,6 +12,7 @@ Everything runs on one asyncio loop; the phone model is called from that loop on
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,7 @@ from simulator.wire_faults import DropConnection, WireFaults
 from simulator.wire_services import DEFAULT_REBOOT_SECONDS, pick_service
 from simulator.wire_stream import Stream, StreamClosed
 
+logger = logging.getLogger(__name__)
 FORBIDDEN_PORTS = frozenset([5037, *range(5555, 5586)])  # adb server + emulator scan range
 
 
@@ -153,6 +155,9 @@ class Connection:
         except DropConnection:
             self.abort()
             return
+        except Exception:  # a bug in a service or the phone model: end this stream only
+            logger.exception("simulated phone %s: service %r failed",
+                             self.phone.serial, stream.service)
         finally:
             self._streams.pop(stream.local_id, None)
         stream.close()

@@ -317,3 +317,17 @@ def test_run_forever_ends_on_ctrl_c(adb_server, adb: AdbHub) -> None:
     assert proc.stdout.readline().strip() == "stopped"
     assert proc.wait(timeout=10) == 0
     assert all(p.serial != address for p in adb.list_phones())
+
+
+class BrokenListing(MinimalPhone):
+    def list_dir(self, path: str) -> list[tuple[str, int, int, int]]:
+        raise RuntimeError("bug in the phone model")
+
+
+def test_phone_model_bug_ends_only_that_stream(adb_server, adb: AdbHub) -> None:
+    with SimulatedHub([BrokenListing()], adb_port=adb_server.port) as hub:
+        link = link_for(adb, hub.addresses[0])
+        device = adbutils.AdbClient(port=adb.port).device(transport_id=link.transport_id)
+        with pytest.raises((adbutils.AdbError, EOFError, struct.error)):
+            device.sync.list("/sdcard")
+        assert link.shell("echo still here").output == "still here\n"
