@@ -186,7 +186,8 @@ def sim(
 
 @app.command()
 def demo(
-    phones: Annotated[int, typer.Option("--phones", min=1, max=64)] = 0,
+    phones: Annotated[int, typer.Option("--phones", min=0, max=64,
+                                        help="0 = one of each profile.")] = 0,
 ) -> None:
     """Show the whole job on simulated phones (no real phone needed)."""
     from provision.demo import run_demo

@@ -313,7 +313,7 @@ class PhoneLink:
         if self._features is None:
             try:
                 self._features = frozenset(self._device.get_features().split(","))
-            except (AdbError, OSError) as exc:
+            except (AdbError, OSError, EOFError) as exc:
                 raise self._gone(exc) from exc
         return self._features
 
@@ -332,7 +332,7 @@ class PhoneLink:
             raise DeviceTimeout(
                 Msg("The phone (t:{tid}) did not answer within {seconds} s.",
                     {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
-        except (AdbError, OSError) as exc:
+        except (AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' shell2 on a drop
             raise self._gone(exc) from exc
         idx = raw.rfind(_EXIT_MARKER)
         if idx < 0:
@@ -359,18 +359,18 @@ class PhoneLink:
             raise DeviceTimeout(
                 Msg("The phone (t:{tid}) did not answer within {seconds} s.",
                     {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
-        except (AdbError, OSError) as exc:
+        except (AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' shell2 on a drop
             raise self._gone(exc) from exc
         return str(out)
 
     def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
         try:
             self._device.sync.push(data, remote, mode=mode)
-        except (AdbError, OSError) as exc:
+        except (AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' shell2 on a drop
             raise self._gone(exc) from exc
 
     def reboot(self) -> None:
         try:
             self._device.reboot()
-        except (AdbError, OSError):
+        except (AdbError, OSError, EOFError):
             pass  # the connection drops as the phone goes down: that is success here

@@ -64,6 +64,10 @@ def lex(line: str) -> list[str | tuple[str]]:
             end_word()
             tokens.append((";",))
             i += 1
+        elif c == "&" and word and word[-1] == ">" and line[i + 1:i + 2].isdigit():
+            word.append(c)  # ">&1" / "2>&1" is a redirection, not a background "&"
+            in_word = True
+            i += 1
         elif c in ";&|":
             end_word()
             two = line[i:i + 2]
