@@ -7,7 +7,6 @@ storage, then update rules (same signer, no version downgrade).
 
 from __future__ import annotations
 
-import re
 import shlex
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,13 @@ if TYPE_CHECKING:
     from simulator.phone import Phone
     from simulator.shell import Result
 
-_SIZE = re.compile(r"(?:^|\s)-S\s+'?(\d+)'?")
-
-
 def streamed_install_size(command: str) -> int:
     """Bytes the wire must read from the host before run() for streaming installs."""
+    for prefix in ("exec:", "shell,v2,raw:", "shell,v2:", "shell:", "abb_exec:"):
+        if command.startswith(prefix):
+            command = ("package " if prefix == "abb_exec:" and not command[len(prefix):]
+                       .startswith("package") else "") + command[len(prefix):]
+            break
     try:
         words = shlex.split(command.replace("\0", " "))
     except ValueError:

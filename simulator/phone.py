@@ -182,8 +182,10 @@ class Phone:
             self.settings.setdefault(namespace, {})[key] = value
 
     def set_wifi(self, on: bool) -> None:
+        was_on = self.wifi_enabled
         self.wifi_enabled = on and not self.profile.wifi.broken
-        self.wifi_scanned = self.wifi_scanned and self.wifi_enabled
+        # turning Wi-Fi on makes the framework scan within seconds
+        self.wifi_scanned = self.wifi_enabled and (self.wifi_scanned or not was_on)
 
     def set_bluetooth(self, on: bool) -> None:
         self.bt_enabled = on and not self.profile.bluetooth.broken
