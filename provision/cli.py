@@ -132,16 +132,14 @@ def devices() -> None:
         rows.append([
             ui.cell(f"t:{rep.listing.transport_id}"),
             ui.cell(rep.listing.serial),
-            ui.cell(ident.serial if ident else ""),
             ui.cell(rep.listing.state, "green" if rep.listing.ready else "yellow"),
-            ui.cell(ident.brand if ident else ""),
-            ui.cell((ident.marketing_name or ident.model) if ident else rep.listing.model),
+            ui.cell(ui.phone_name(ident) if ident else rep.listing.model),
             ui.cell(ident.android_version if ident else ""),
-            ui.msg_cell(todo),
+            ui.msg_cell(todo, "" if rep.listing.ready else "yellow"),
         ])
     con.print(ui.table(_("Phones on this computer"),
-                       [_("ID"), _("adb serial"), _("Serial"), _("State"), _("Brand"),
-                        _("Model"), _("Android"), _("What to do")], rows))
+                       [_("ID"), _("Serial"), _("State"), _("Phone"), _("Android"),
+                        _("What to do")], rows))
 
 
 @app.command()

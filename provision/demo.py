@@ -102,18 +102,16 @@ def _print_reports(con, reports: list[PhoneReport]) -> None:
         ident = rep.identity
         rows.append([
             ui.cell(f"t:{rep.listing.transport_id}"),
-            ui.cell(ident.brand if ident else ""),
-            ui.cell(ident.model if ident else rep.listing.model),
-            ui.cell(ident.marketing_name if ident else ""),
-            ui.cell(f"{ident.android_version} (SDK {ident.sdk})" if ident else ""),
+            ui.cell(f"{ui.phone_name(ident)} ({ident.model})" if ident else rep.listing.model),
+            ui.cell(ident.android_version if ident else ""),
             ui.cell(ident.serial if ident else ""),
             ui.cell(str(rep.device_id or "")),
             ui.msg_cell(rep.problem, "yellow") if rep.problem else ui.cell(
                 _("new") if rep.created else _("known"), "green"),
         ])
     con.print(ui.table(_("Phones on the simulated hub"),
-                       [_("ID"), _("Brand"), _("Model"), _("Marketing name"), _("Android"),
-                        _("Serial"), _("Inventory id"), _("Result")], rows))
+                       [_("ID"), _("Phone (model)"), _("Android"), _("Serial"),
+                        _("Inventory id"), _("Result")], rows))
 
 
 def run_training_hub(phones: int, profile_names: str | None, list_only: bool,

@@ -34,6 +34,15 @@ def cell(value: object, style: str = "") -> Text:
     return Text(for_terminal(value), style=style)
 
 
+def phone_name(identity: object) -> str:
+    """"samsung Galaxy A55" — brand and the name people know, from untrusted props."""
+    brand = str(getattr(identity, "brand", "") or "")
+    name = str(getattr(identity, "marketing_name", "") or getattr(identity, "model", ""))
+    if brand and name.lower().startswith(brand.lower()):
+        return for_terminal(name, 60)
+    return for_terminal(f"{brand} {name}".strip(), 60)
+
+
 def msg_cell(msg: Msg, style: str = "") -> Text:
     args = {k: for_terminal(v) for k, v in msg.args.items()}
     return Text(render(Msg(msg.msgid, args)), style=style)
