@@ -273,7 +273,8 @@ def persistent_data_block(phone: Phone, args: list[str]) -> str:
 RENDERERS = {
     "battery": battery, "batterystats": batterystats, "media.camera": camera,
     "account": account, "package": package, "persistent_data_block": persistent_data_block,
-    "wifi": dumpsys_hw.wifi, "bluetooth_manager": dumpsys_hw.bluetooth,
+    "wifi": dumpsys_hw.wifi, "wifiscanner": dumpsys_hw.wifiscanner,
+    "bluetooth_manager": dumpsys_hw.bluetooth,
     "location": dumpsys_hw.location, "telephony.registry": dumpsys_hw.telephony,
     "input": dumpsys_hw.input_, "iphonesubinfo": lambda phone, args: "",
     "activity": lambda phone, args: "ACTIVITY MANAGER (dumpsys activity)\n",

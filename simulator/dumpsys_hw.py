@@ -31,8 +31,9 @@ def wifi(phone: Phone, args: list[str]) -> str:
         lines.append(f"mNetworkInfo [type: WIFI[], state: {state}, reason: (unspecified), "
                      f"extra: (none), failover: false, available: {str(on).lower()}, "
                      "roaming: false]")
-    lines.append("Latest scan results:")
-    if on and phone.wifi_scanned:
+    if sdk <= 27:  # from Android 9 the scan cache is in ``dumpsys wifiscanner`` instead
+        lines.append("Latest scan results:")
+    if on and phone.wifi_scanned and sdk <= 27:
         if sdk <= 25:
             lines.append("    BSSID              Frequency  RSSI    Age      SSID"
                          "                                 Flags")
@@ -45,6 +46,18 @@ def wifi(phone: Phone, args: list[str]) -> str:
             lines += scan_table(phone).rstrip("\n").split("\n")
     lines += ["", "Locks acquired: 0 full, 0 full high perf, 0 scan",
               "Locks released: 0 full, 0 full high perf, 0 scan"]
+    return "\n".join(lines) + "\n"
+
+
+def wifiscanner(phone: Phone, args: list[str]) -> str:
+    """WifiScanningServiceImpl dump: the cached scan results (Android 9+)."""
+    from simulator.services import scan_table
+
+    lines = ["WifiScanningService - Log Begin ----", "WifiScanningService - Log End ----", ""]
+    if phone.sdk >= 28:
+        lines.append("Latest scan results:")
+        if phone.wifi_enabled and phone.wifi_scanned:
+            lines += scan_table(phone).rstrip("\n").split("\n")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulator.phone_api import ShellOutcome
 
@@ -36,6 +36,17 @@ class Simple:
     append: bool = False
     stderr_to_null: bool = False
     stderr_to_stdout: bool = False
+
+
+@dataclass
+class ForLoop:
+    var: str
+    words: list[str]
+    body: list[tuple[str, Any]]
+
+
+# A parsed command list: (operator before it, pipeline stages or a ForLoop).
+Items = list[tuple[str, Any]]
 
 
 class ShellSyntaxError(ValueError):
@@ -121,6 +132,25 @@ def lex(line: str) -> list[str | tuple[str]]:
 def _var(line: str, i: int, word: list[str]) -> int:
     """Record a $? / $NAME / ${NAME} reference at line[i] == '$'; return the next index."""
     rest = line[i + 1:]
+    if rest[:1] == "(":  # $(command): find the matching parenthesis, skipping quotes
+        depth, k, quote = 0, 0, ""
+        while k < len(rest):
+            ch = rest[k]
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            k += 1
+        if depth:
+            raise ShellSyntaxError("unterminated $(")
+        word.append(f"{_VAR}$({rest[1:k]}{_VAR}")
+        return i + 2 + k
     if rest[:1] in ("?", "$", "#"):
         word.append(f"{_VAR}{rest[0]}{_VAR}")
         return i + 2
@@ -172,6 +202,7 @@ class Shell:
         self.phone = phone
         self.commands: dict[str, Command] = registry()
         self.status = 0
+        self.variables: dict[str, str] = {}
 
     def _expand(self, word: str) -> str:
         if _VAR not in word:
@@ -187,38 +218,85 @@ class Shell:
                 out.append("4242")
             elif piece == "#":
                 out.append("0")
+            elif piece.startswith("$("):
+                status = self.status
+                res = self.run(piece[2:])
+                self.status = status if res.exit_code == 0 else res.exit_code
+                out.append(res.stdout.decode(errors="replace").rstrip("\n"))
             else:
-                out.append(ENV.get(piece, ""))
+                out.append(self.variables.get(piece, ENV.get(piece, "")))
         return "".join(out)
 
     def run(self, line: str, stdin: bytes = b"") -> ShellOutcome:
         try:
-            tokens = lex(line)
+            items, _ = self._parse(lex(line), 0, frozenset())
         except ShellSyntaxError as exc:
-            self.status = 1
-            return ShellOutcome(b"", f"/system/bin/sh: syntax error: {exc}\n".encode(), 1)
-        out, err = bytearray(), bytearray()
-        pipeline: list[list[str]] = [[]]
-        pending_op = ";"
-        for tok in tokens + [(";",)]:
+            self.status = 2
+            return ShellOutcome(b"", f"/system/bin/sh: syntax error: {exc}\n".encode(), 2)
+        out, err = self._exec(items, stdin)
+        return ShellOutcome(out, err, self.status)
+
+    def _parse(self, tokens: list[str | tuple[str]], i: int,
+               stop: frozenset[str]) -> tuple[Items, int]:
+        """Group tokens into pipelines joined by ; && || (and for-loops) until a stop word."""
+        items: Items = []
+        op, stages = ";", [[]]
+        while i < len(tokens):
+            tok = tokens[i]
+            at_start = stages == [[]]
             if isinstance(tok, str):
-                pipeline[-1].append(tok)
+                if at_start and tok in stop:
+                    break
+                if at_start and tok == "for":
+                    loop, i = self._parse_for(tokens, i)
+                    items.append((op, loop))
+                    continue
+                stages[-1].append(tok)
+            elif tok[0] == "|":
+                stages.append([])
+            else:
+                if not at_start:
+                    items.append((op, stages))
+                op, stages = tok[0], [[]]
+            i += 1
+        if stages != [[]]:
+            items.append((op, stages))
+        return items, i
+
+    def _parse_for(self, tokens: list[str | tuple[str]], i: int) -> tuple[ForLoop, int]:
+        """``for VAR in WORDS; do BODY; done`` starting at tokens[i] == "for"."""
+        if i + 2 >= len(tokens) or not isinstance(tokens[i + 1], str) or tokens[i + 2] != "in":
+            raise ShellSyntaxError("for: expected 'for NAME in ...'")
+        var, j, words = str(tokens[i + 1]), i + 3, []
+        while j < len(tokens) and isinstance(tokens[j], str) and tokens[j] != "do":
+            words.append(str(tokens[j]))
+            j += 1
+        while j < len(tokens) and tokens[j] == (";",):
+            j += 1
+        if j >= len(tokens) or tokens[j] != "do":
+            raise ShellSyntaxError("for: expected 'do'")
+        body, j = self._parse(tokens, j + 1, frozenset({"done"}))
+        if j >= len(tokens) or tokens[j] != "done":
+            raise ShellSyntaxError("for: expected 'done'")
+        return ForLoop(var, words, body), j + 1
+
+    def _exec(self, items: Items, stdin: bytes) -> tuple[bytes, bytes]:
+        out, err = bytearray(), bytearray()
+        for op, node in items:
+            if (op == "&&" and self.status != 0) or (op == "||" and self.status == 0):
                 continue
-            op = tok[0]
-            if op == "|":
-                pipeline.append([])
-                continue
-            if pipeline != [[]]:
-                run_it = (pending_op == ";" or (pending_op == "&&" and self.status == 0)
-                          or (pending_op == "||" and self.status != 0))
-                if run_it:
-                    o, e = self._pipeline(pipeline, stdin)
+            if isinstance(node, ForLoop):
+                for word in [self._expand(w) for w in node.words]:
+                    self.variables[node.var] = word
+                    o, e = self._exec(node.body, b"")
                     out += o
                     err += e
-                    stdin = b""  # only the first command sees the stream
-            pipeline = [[]]
-            pending_op = op
-        return ShellOutcome(bytes(out), bytes(err), self.status)
+                continue
+            o, e = self._pipeline(node, stdin)
+            out += o
+            err += e
+            stdin = b""  # only the first command sees the stream
+        return bytes(out), bytes(err)
 
     def _pipeline(self, stages: list[list[str]], stdin: bytes) -> tuple[bytes, bytes]:
         err = bytearray()

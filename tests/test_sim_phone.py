@@ -93,6 +93,8 @@ def test_separators_status_and_markers() -> None:
     assert b"inaccessible" in phone.run("frobnicate 2>&1").stdout
     assert out(phone, "getprop ro.product.brand </dev/null") == "vivo\n"
     assert out(phone, "dumpsys battery | grep level") == "  level: 90\n"
+    looped = out(phone, 'for f in a b; do echo "$f=$(echo x$f; false)"; done; echo $?')
+    assert looped == "a=xa\nb=xb\n0\n"
 
 
 def test_settings_put_get_and_linked_radios() -> None:
@@ -108,7 +110,8 @@ def test_settings_put_get_and_linked_radios() -> None:
 
 # --- dumpsys per version ------------------------------------------------------------------------
 
-SERVICES = ["battery", "batterystats", "media.camera", "wifi", "bluetooth_manager", "location",
+SERVICES = ["battery", "batterystats", "media.camera", "wifi", "wifiscanner",
+            "bluetooth_manager", "location",
             "telephony.registry", "input", "account", "package", "persistent_data_block"]
 
 
@@ -184,6 +187,9 @@ def test_wifi_enable_and_scan_by_version() -> None:
     assert b"No shell command implementation." in res.stderr
     old.run("svc wifi enable")
     assert "NhaVanHoa-Wifi" in out(old, "dumpsys wifi")
+    pie = Phone.from_profile("vivo-v15")  # 9: the scan cache moved to wifiscanner
+    assert "NhaVanHoa-Wifi" not in out(pie, "dumpsys wifi")
+    assert "NhaVanHoa-Wifi" in out(pie, "dumpsys wifiscanner")
 
 
 def test_bluetooth_and_location_commands() -> None:
