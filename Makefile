@@ -35,9 +35,10 @@ bench: .venv/.installed-dev
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache
 
-# Message catalog: extract msgids (Msg(...) and _(...)), merge into the Vietnamese .po,
-# compile the .mo that ships in the package.
+# Message catalog: extract msgids (Msg(...), _(...) and the checks' _result(status, msgid, ...)),
+# merge them into the Vietnamese .po (created if missing), compile the .mo that ships.
+# `pybabel -q` is a global option: it goes before the subcommand.
 catalog: .venv/.installed-dev
-	$(VENV_BIN)/pybabel extract -q -F babel.cfg -k Msg -k _ --no-location --sort-output -o provision/locale/traomay.pot provision checks inventory
-	$(VENV_BIN)/pybabel update -q --no-fuzzy-matching -i provision/locale/traomay.pot -d provision/locale -D traomay -l vi
-	$(VENV_BIN)/pybabel compile -q -d provision/locale -D traomay -l vi
+	$(VENV_BIN)/pybabel -q extract -F babel.cfg -k Msg -k _ -k _result:2 --no-location --sort-output -o provision/locale/traomay.pot provision checks inventory
+	$(VENV_BIN)/pybabel -q update --init-missing --ignore-obsolete --no-fuzzy-matching -i provision/locale/traomay.pot -d provision/locale -D traomay -l vi
+	$(VENV_BIN)/pybabel -q compile -d provision/locale -D traomay -l vi
