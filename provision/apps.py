@@ -11,6 +11,7 @@ from pathlib import Path
 
 from checks.base import CheckResult, Msg, Status
 from inventory.store import Inventory, utc_now
+from provision.errors import BadInputError
 from provision.install import (
     InstallOutcome,
     InstallStatus,
@@ -39,8 +40,6 @@ def find_manifest_file() -> Path | None:
 
 
 def manifest_or_default(path: Path | None) -> Manifest:
-    from provision.errors import BadInputError
-
     found = path or find_manifest_file()
     if found is None:
         raise BadInputError(Msg("No apk_manifest.yaml found; give one with --manifest."))
@@ -66,7 +65,12 @@ def install_manifest_apps(link, manifest: Manifest) -> AppsReport:
                 "{app} is not pinned yet: put its APK files in the apks folder and run "
                 "'traomay manifest pin'.", {"app": app.name})))
             continue
-        infos = read_app_apks(manifest, app)
+        try:
+            infos = read_app_apks(manifest, app)
+        except BadInputError as exc:  # missing, unreadable or tampered file: refuse this app
+            outcomes.append(InstallOutcome(app.name, app.package, InstallStatus.REFUSED,
+                                           exc.message))
+            continue
         plan = plan_install(app, infos, phone, installed_version(link, app.package))
         outcomes.append(install_app(link, plan))
     return AppsReport(tuple(outcomes), apps_result(manifest, outcomes))

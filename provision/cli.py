@@ -197,6 +197,8 @@ def demo(
 def _register_commands() -> None:
     # Command groups live in their own modules; importing them adds their commands to app.
     import provision.cli_checks  # noqa: F401
+    import provision.cli_manifest  # noqa: F401
+    import provision.cli_phone  # noqa: F401
 
 
 def main() -> None:
@@ -231,4 +233,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the importable module so command modules register on the same app.
+    from provision.cli import main as _main
+
+    _main()

@@ -28,10 +28,9 @@ def _criteria(path: Path | None):
 
 def _required_apps(manifest_path: Path | None = None) -> list[dict[str, Any]]:
     """Required apps' minimum SDK and ABIs from apk_manifest.yaml (empty if none is found)."""
-    try:
-        from provision.manifest import find_manifest_file, load_manifest
-    except ImportError:
-        return []
+    from provision.apps import find_manifest_file
+    from provision.manifest import load_manifest
+
     path = manifest_path or find_manifest_file()
     if path is None:
         return []

@@ -25,7 +25,6 @@ DEMO_DB = Path("traomay-demo") / "demo-inventory.sqlite"
 
 def _load_phones(profile_names: str | None, count: int | None, unauthorized_first: bool):
     from simulator.phone import Phone
-
     from simulator.profile import default_hub_profiles, list_profiles
 
     names = [n.strip() for n in profile_names.split(",") if n.strip()] if profile_names \

@@ -325,7 +325,9 @@ class PhoneLink:
         try:
             if "shell_v2" in self.features():
                 ret = self._device.shell2(command, timeout=timeout, v2=True)
-                return ShellResult(output=ret.stdout, exit_code=ret.returncode)
+                # stdout and stderr interleaved, as a phone without shell_v2 gives them:
+                # the same parsers serve both (AOSP shell commands print errors on stderr).
+                return ShellResult(output=ret.output, exit_code=ret.returncode)
             raw = self._device.shell(f"{command}; echo {_EXIT_MARKER}$?", timeout=timeout,
                                      encoding="utf-8", rstrip=False)
         except AdbTimeout as exc:

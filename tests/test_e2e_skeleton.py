@@ -37,7 +37,7 @@ def hub_of(adb_server):
 def _traomay(adb_server, db, *args, lang="en"):
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG=lang,
                COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "provision.cli", "--db", str(db), *args],
+    return subprocess.run([sys.executable, "-m", "provision", "--db", str(db), *args],
                           capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
 
 
