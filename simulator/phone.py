@@ -67,7 +67,7 @@ class Phone:
         self._wipe_on_boot = False
         self.boot_count = 0
         self.boot_time = time.time()
-        self.props: dict[str, str] = dict(profile.props)
+        self.props: dict[str, str] = {**self._sim_props(profile), **profile.props}
         self.wifi_enabled = profile.wifi.enabled and not profile.wifi.broken
         self.wifi_scanned = self.wifi_enabled
         self.bt_enabled = profile.bluetooth.enabled and not profile.bluetooth.broken
@@ -119,6 +119,32 @@ class Phone:
         }
         for ns, values in p.settings.items():
             self.settings.setdefault(ns, {}).update(values)
+
+    @staticmethod
+    def _sim_props(profile: Profile) -> dict[str, str]:
+        """gsm.* properties from the SIM slots; multi-SIM values are comma-separated."""
+        sims = profile.sims
+        if not sims:
+            return {}
+        live = [s.voice_reg == 0 for s in sims]
+
+        def per_slot(values: list[str]) -> str:
+            return ",".join(values)
+
+        return {
+            "gsm.sim.state": per_slot([s.sim_state for s in sims]),
+            "gsm.operator.alpha": per_slot([s.operator if s.voice_reg == 0 else ""
+                                            for s in sims]),
+            "gsm.operator.numeric": per_slot([s.numeric if s.voice_reg == 0 else ""
+                                              for s in sims]),
+            "gsm.operator.iso-country": per_slot(["vn" if ok else "" for ok in live]),
+            "gsm.operator.isroaming": per_slot(["false"] * len(sims)),
+            "gsm.sim.operator.alpha": per_slot([s.operator if s.sim_state == "READY" else ""
+                                                for s in sims]),
+            "gsm.sim.operator.numeric": per_slot([s.numeric if s.sim_state == "READY" else ""
+                                                  for s in sims]),
+            "gsm.network.type": per_slot(["LTE" if ok else "Unknown" for ok in live]),
+        }
 
     @staticmethod
     def _apk_path(name: str, system: bool) -> str:
