@@ -7,6 +7,8 @@ import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sim_apk_builder import build_apk, signer_sha256
 
 from simulator.phone import Phone
@@ -376,3 +378,19 @@ def test_push_install_and_sessions() -> None:
     assert phone.apps["com.vnid"].version_code == 6
     other = re.search(r"\[(\d+)\]", out(phone, "pm install-create")).group(1)
     assert out(phone, f"pm install-abandon {other}") == "Success\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab $?;&|'\"\\()<>2=-")) | st.characters(),
+               max_size=40))
+def test_shell_never_raises(line: str) -> None:
+    res = SHELL_PHONE.run(line)
+    assert isinstance(res.stdout, bytes) and isinstance(res.exit_code, int)
+
+
+SHELL_PHONE = Phone.from_profile("vivo-v15")
+
+
+def test_samsung_default_device_name() -> None:
+    phone = Phone.from_profile("samsung-galaxy-s8")
+    assert out(phone, "settings get global default_device_name") == "Galaxy S8\n"
