@@ -35,10 +35,12 @@ bench: .venv/.installed-dev
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache
 
-# Message catalog: extract msgids (Msg(...), _(...) and the checks' _result(status, msgid, ...)),
-# merge them into the Vietnamese .po (created if missing), compile the .mo that ships.
+# Message catalog: extract msgids, merge them into the Vietnamese .po (created if missing),
+# compile the .mo that ships. Keywords: Msg(...), _(...), and every helper that passes one
+# of its parameters to Msg, as name:position (the checks' _result(status, msgid, ...));
+# tests/test_catalog.py fails when such a helper is missing here.
 # `pybabel -q` is a global option: it goes before the subcommand.
 catalog: .venv/.installed-dev
-	$(VENV_BIN)/pybabel -q extract -F babel.cfg -k Msg -k _ -k _result:2 --no-location --sort-output -o provision/locale/traomay.pot provision checks inventory
+	$(VENV_BIN)/pybabel -q extract -F babel.cfg -k Msg -k _ -k _result:2 -k _drain_result:2 --no-location --sort-output -o provision/locale/traomay.pot provision checks inventory
 	$(VENV_BIN)/pybabel -q update --init-missing --ignore-obsolete --no-fuzzy-matching -i provision/locale/traomay.pot -d provision/locale -D traomay -l vi
 	$(VENV_BIN)/pybabel -q compile -d provision/locale -D traomay -l vi
