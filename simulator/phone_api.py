@@ -23,7 +23,8 @@ class SimulatedPhone(Protocol):
 
     # --- connection -----------------------------------------------------------------
     def banner(self) -> bytes:
-        """CNXN payload, e.g. b"device::ro.product.name=x;ro.product.model=y;ro.product.device=z;features=shell_v2,cmd"."""
+        """CNXN payload, e.g.
+        b"device::ro.product.name=x;ro.product.model=y;ro.product.device=z;features=shell_v2"."""
 
     def features(self) -> list[str]:
         """adbd features this phone advertises (old phones: no shell_v2, no cmd)."""

@@ -19,7 +19,8 @@ def capture_rows(file_name: str) -> list[tuple[str, Path]]:
         return []
     with sources.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    return [(r["folder"], CAPTURES / r["folder"] / r["file"]) for r in rows if r["file"] == file_name]
+    return [(r["folder"], CAPTURES / r["folder"] / r["file"])
+            for r in rows if r["file"] == file_name]
 
 
 def require_captures() -> None:

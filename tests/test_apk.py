@@ -1,4 +1,4 @@
-"""read_apk on APKs built by tests/apkfactory.py, tampered copies, and garbage."""
+"""read_apk on APKs built by provision/apkfactory.py, tampered copies, and garbage."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import io
 import zipfile
 
 import pytest
-from apkfactory import KEY1, KEY2, apk_bytes, build_apk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from provision.apk import read_apk
+from provision.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 from provision.errors import BadInputError
 
 

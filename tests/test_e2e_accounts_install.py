@@ -13,13 +13,13 @@ import sys
 import pytest
 
 from inventory.store import Inventory
+from provision.apkfactory import build_apk
 from provision.apps import install_manifest_apps, record_apps
 from provision.manifest import load_manifest, pin
 from provision.pipeline import identify_listing, record_identity
 from provision.reset import ResetRefused, reset_phone
 from simulator.hub import SimulatedHub
 from simulator.phone import Phone
-from tests.apkfactory import build_apk
 
 OWNER = "nguoicu"  # part of the fake Google account name in the samsung-galaxy-s9 profile
 

@@ -7,12 +7,12 @@ import re
 from dataclasses import replace
 
 import pytest
-from apkfactory import KEY2, build_apk
 from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.base import ShellResult
 from provision.apk import read_apk
+from provision.apkfactory import KEY2, build_apk
 from provision.install import InstallStatus, install_app
 from provision.install_failures import _NUMERIC, failure_message, parse_failure, short_name
 from provision.install_plan import (

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from apkfactory import KEY1, KEY2, apk_bytes, build_apk
 
+from provision.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 from provision.errors import BadInputError
 from provision.manifest import FileStatus, check, load_manifest, pin, read_app_apks
 

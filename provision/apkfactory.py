@@ -1,4 +1,5 @@
-"""Build small, valid APKs in Python for tests (the real government APKs are not public).
+"""Build small, valid APKs in Python for tests and the demo (the real government APKs are
+not public; the district supplies them). Demo APKs are stand-ins, never the real apps.
 
 An APK here is a ZIP with a binary AndroidManifest.xml (written below from the AXML format),
 a dummy classes.dex, optional ``lib/<abi>/libx.so`` entries, optional v1 JAR signature
