@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+from rich.text import Text
 
 from checks.base import Msg
 from inventory.store import Inventory
@@ -52,16 +55,88 @@ def _wait_listed(hub: AdbHub, expected: int, timeout: float = 20.0):
         time.sleep(0.1)
 
 
+def _demo_manifest(folder: Path):
+    """Stand-in APKs (NOT the real apps) signed with a throw-away key, pinned into a copy
+    of apk_manifest.yaml in the demo folder. Bình Dương Số's stand-in asks for Android 8.0
+    (SDK 26) so the demo shows an old phone being refused; the real minimum is unknown."""
+    from provision.apkfactory import build_apk, make_signer
+    from provision.apps import find_manifest_file
+    from provision.manifest import load_manifest, pin
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in (folder / "apks").glob("*.apk") if (folder / "apks").is_dir() else []:
+        old.unlink()
+    manifest_path = folder / "apk_manifest.yaml"
+    source = find_manifest_file()
+    manifest_path.write_text(source.read_text(encoding="utf-8") if source else
+                             "schema: 1\napps: []\n", encoding="utf-8")
+    signer = make_signer("traomay demo stand-in")
+    staging = folder / "district"
+    vneid = build_apk(staging, package="com.vnid", version_code=2011, min_sdk=21,
+                      signer=signer, name="vneid-standin.apk")
+    bds = build_apk(staging, package="vn.gov.binhduong.dichvu.standin", version_code=3,
+                    min_sdk=26, signer=signer, name="binhduongso-standin.apk")
+    pin(manifest_path, [vneid])
+    pin(manifest_path, [bds], name="Bình Dương Số")
+    shutil.rmtree(staging, ignore_errors=True)
+    return load_manifest(manifest_path)
+
+
+def _demo_criteria(manifest) -> dict:
+    """The shipped thresholds; only the active steps' waits are shortened (simulated radios
+    answer at once), and the compatibility check reads the demo manifest."""
+    from checks.criteria import load_criteria
+
+    crit = {k: dict(v) for k, v in load_criteria().items()}
+    crit["wifi"].update(scan_timeout_s=3.0, poll_interval_s=0.2)
+    crit["bluetooth"].update(enable_timeout_s=3.0, poll_interval_s=0.2)
+    crit["gps"].update(fix_timeout_s=2.0, poll_interval_s=0.2)
+    crit["compatibility"] = {"required_apps": [
+        {"name": a.name, "min_sdk": a.min_sdk or 0, "abis": list(a.abis)}
+        for a in manifest.apps if a.required]}
+    return crit
+
+
 def run_demo(db_path: Path | None = None, phones: int | None = None,
              station: str | None = None) -> int:
+    from checks.registry import CHECK_ORDER
+    from provision.pipeline import PhoneStage
+    from provision.stages import (
+        Volunteer,
+        account_stage,
+        inspect_stage,
+        install_stage,
+        verdict_stage,
+    )
+    from simulator.hub import SimulatedHub
+
     con = ui.console()
     db_path = Path(db_path) if db_path else DEMO_DB
-    if db_path.exists() and db_path == DEMO_DB:
+    if db_path == DEMO_DB:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
     sim_phones, names = _load_phones(None, phones, unauthorized_first=True)
-    from simulator.hub import SimulatedHub
+    manifest = _demo_manifest(DEMO_DB.parent)
+    criteria = _demo_criteria(manifest)
+    by_serial: dict[str, object] = {}
+    lock = threading.Lock()
 
+    def say(report: PhoneReport, msg: Msg) -> None:
+        with lock:
+            con.print(ui.cell(f"t:{report.listing.transport_id} {ui.phone_name(report.identity)}"
+                              f": {render(msg)}", "yellow"))
+
+    def remove_account(report: PhoneReport) -> bool:
+        phone = by_serial.get(report.listing.serial)
+        say(report, Msg("(demo) The volunteer removes the Google account in Settings > "
+                        "Accounts, then the reset is tried again."))
+        phone.accounts.clear()  # type: ignore[attr-defined]
+        return True
+
+    volunteer = Volunteer(
+        operator_inputs=lambda report: {"appearance": {
+            "screen_ok": True, "back_ok": True, "who": "demo volunteer"}},
+        remove_google_account=remove_account, say=say)
     home = Path(tempfile.mkdtemp(prefix="traomay-demo-"))
     try:
         port = free_port(15037)
@@ -70,6 +145,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
         with private_adb_server(home, port) as server, \
                 SimulatedHub(sim_phones, adb_port=port) as sim_hub, \
                 Inventory(db_path, station=station or "demo-station") as inventory:
+            by_serial.update(zip(sim_hub.addresses, sim_phones, strict=True))
             hub = server.hub()
             listings = _wait_listed(hub, len(sim_phones))
             waiting = [p for p in listings if p.state == "unauthorized"]
@@ -81,36 +157,79 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
                 con.print(ui.cell(_("(demo) The volunteer taps \"Allow\" on that phone."), "dim"))
                 sim_hub.allow(0)
                 hub.wait_for(lambda p: p.serial == waiting[0].serial and p.ready, timeout=15)
-            listings = hub.list_phones()
+            con.print(ui.cell(_("Identify, check, remove old accounts, install apps: all "
+                                "phones at once…"), "bold"))
+            stages: list[PhoneStage] = [
+                inspect_stage(criteria, volunteer, list(CHECK_ORDER)),
+                account_stage(hub, volunteer, come_back_timeout=60.0),
+                install_stage(manifest),
+                verdict_stage(),
+            ]
             started = time.monotonic()
-            reports = process_phones(hub, inventory, listings)
+            reports = process_phones(hub, inventory, hub.list_phones(), later_stages=stages)
             elapsed = time.monotonic() - started
             _print_reports(con, reports)
             con.print(ui.cell(_("{n} phones processed at once in {s:.1f} s.").format(
                 n=len(reports), s=elapsed)))
+            _print_summary(con, reports, inventory)
         con.print(ui.cell(_("Inventory written to {path}").format(path=db_path.resolve()),
                           "bold green"))
-        return 0 if all(r.ok for r in reports) and len(reports) == len(names) else 1
+        con.print(ui.cell(_("Look at one phone: traomay --db {path} explain id:1").format(
+            path=db_path), "dim"))
+        return 0 if len(reports) == len(names) and all(r.ok for r in reports) else 1
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _next_step(rep: PhoneReport) -> Text:
+    """What the phone needs next, from its verdict."""
+    from inventory.verdict import VERDICT_CRITERIA
+
+    verdict = rep.stages.get("verdict")
+    if rep.problem is not None:
+        return ui.msg_cell(rep.problem, "yellow")
+    if verdict is None:
+        return ui.cell("")
+    labels = {key: label for key, _check, label in VERDICT_CRITERIA}
+    keys = verdict.failing or verdict.waiting
+    text = "; ".join(render(Msg(labels[k])) for k in keys)
+    return ui.cell(text, "red" if verdict.failing else "yellow")
 
 
 def _print_reports(con, reports: list[PhoneReport]) -> None:
     rows = []
     for rep in reports:
         ident = rep.identity
+        verdict = rep.stages.get("verdict")
+        checks = rep.stages.get("inspect", {})
+        passed = sum(1 for v in checks.values() if v == "pass")
         rows.append([
             ui.cell(f"t:{rep.listing.transport_id}"),
-            ui.cell(f"{ui.phone_name(ident)} ({ident.model})" if ident else rep.listing.model),
+            ui.cell(ui.phone_with_model(ident) if ident else rep.listing.model),
             ui.cell(ident.android_version if ident else ""),
             ui.cell(ident.serial if ident else ""),
-            ui.cell(str(rep.device_id or "")),
-            ui.msg_cell(rep.problem, "yellow") if rep.problem else ui.cell(
-                _("new") if rep.created else _("known"), "green"),
+            ui.cell(f"{passed}/{len(checks)}" if checks else ""),
+            ui.status_text(verdict.verdict) if verdict else ui.cell(""),
+            _next_step(rep),
         ])
     con.print(ui.table(_("Phones on the simulated hub"),
                        [_("ID"), _("Phone (model)"), _("Android"), _("Serial"),
-                        _("Inventory id"), _("Result")], rows))
+                        _("Checks passed"), _("Verdict"), _("Failing, or waiting for")], rows))
+
+
+def _print_summary(con, reports: list[PhoneReport], inventory: Inventory) -> None:
+    verdicts = [r.stages["verdict"].verdict for r in reports if "verdict" in r.stages]
+    trips = [r.stages.get("round_trips", 0) for r in reports]
+    con.print(ui.cell(_("Verdicts: {p} pass, {f} fail, {i} waiting for a person.").format(
+        p=verdicts.count("pass"), f=verdicts.count("fail"), i=verdicts.count("incomplete")),
+        "bold"))
+    con.print(ui.cell(_("Devices in the inventory: {n} (two phones share serial "
+                        "0123456789ABCDEF and are still two records).").format(
+        n=len(inventory.devices())), "dim"))
+    if trips:
+        con.print(ui.cell(_("adb shell calls per phone for the checks: {lo}-{hi} (all "
+                            "read-only outputs in one call; the rest are radio tests).").format(
+            lo=min(trips), hi=max(trips)), "dim"))
 
 
 def run_training_hub(phones: int, profile_names: str | None, list_only: bool,

@@ -43,6 +43,13 @@ def phone_name(identity: object) -> str:
     return for_terminal(f"{brand} {name}".strip(), 60)
 
 
+def phone_with_model(identity: object) -> str:
+    """"samsung Galaxy A55 (SM-A5560)"; the model is left out when it is the name."""
+    name = phone_name(identity)
+    model = for_terminal(getattr(identity, "model", "") or "", 40)
+    return name if not model or model in name else f"{name} ({model})"
+
+
 def msg_cell(msg: Msg, style: str = "") -> Text:
     args = {k: for_terminal(v) for k, v in msg.args.items()}
     return Text(render(Msg(msg.msgid, args)), style=style)
