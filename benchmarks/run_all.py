@@ -1,0 +1,13 @@
+"""Run every benchmark (not part of `make test`): `make bench`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script in ("cli_startup.py", "inspection.py", "sim_wire.py"):
+    print(f"== {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=False)
