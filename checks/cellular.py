@@ -63,6 +63,7 @@ class Facts:
     sim_states: tuple[str, ...] | Unknown
     network_types: tuple[str, ...] = ()
     operator_call_confirmed: bool | None = None  # set by the guided call test
+    call_test_method: str = ""  # "observed" (RINGING polled) | "operator" (a person's word)
 
 
 _PHONE_ID = re.compile(r"^\s*Phone Id=(\d+)\s*$", re.MULTILINE)
@@ -145,6 +146,18 @@ def _parse(sections: Mapping[str, str]) -> Facts:
     return Facts(slots, sim_states, network_types)
 
 
+def with_operator_input(facts: Facts, data: object) -> Facts:
+    """Hook for provision.inspect: the call test's outcome, a bool or a mapping with
+    ``rang`` (bool) and ``method`` ("observed" | "operator"). Anything else changes nothing."""
+    method = ""
+    if isinstance(data, Mapping):
+        method = str(data.get("method") or "")[:16]
+        data = data.get("rang")
+    if not isinstance(data, bool):
+        return facts
+    return replace(facts, operator_call_confirmed=data, call_test_method=method)
+
+
 # -- guided call test helpers ------------------------------------------------------------
 
 
@@ -195,6 +208,8 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         "network_types": list(facts.network_types), "operators": operators,
         "operator_call_confirmed": facts.operator_call_confirmed,
     }
+    if facts.call_test_method:
+        m["call_test_method"] = facts.call_test_method
     in_service = (voice or not c["require_voice"]) and (data or not c["require_data"])
     if sims is not None and all(s == "ABSENT" for s in sims) and not (voice or data):
         return _result(Status.NEEDS_OPERATOR, "No SIM card: insert a SIM to test calls and 4G",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from checks.base import CheckResult, Msg, Status, Unknown
@@ -120,6 +120,22 @@ class Facts:
     build_tags: str = ""
     signals: tuple[str, ...] = ()  # codes from SIGNAL_MESSAGES found without criteria
     operator_accepted: bool | None = None  # a person's recorded decision, when one was needed
+    decided_by: str = ""  # who made that decision
+    decision_note: str = ""
+
+
+def with_operator_input(facts: Facts, data: object) -> Facts:
+    """Hook for provision.inspect: a person's decision on a phone whose origin needed one:
+    a bool, or a mapping with ``accepted`` (bool), ``by`` and ``note``. Anything else
+    changes nothing."""
+    by = note = ""
+    if isinstance(data, Mapping):
+        by = str(data.get("by") or "").strip()[:80]
+        note = str(data.get("note") or "").strip()[:500]
+        data = data.get("accepted")
+    if not isinstance(data, bool):
+        return facts
+    return replace(facts, operator_accepted=data, decided_by=by, decision_note=note)
 
 
 def _norm(text: str) -> str:
@@ -251,6 +267,8 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         "build_tags": facts.build_tags, "origin_signals": signals,
         "operator_accepted": facts.operator_accepted,
     }
+    if facts.operator_accepted is not None and (signals or canonical is None):
+        m.update(decided_by=facts.decided_by, decision_note=facts.decision_note)
     name = facts.marketing_name or facts.model
     if signals or canonical is None:
         if facts.operator_accepted is True:

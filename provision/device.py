@@ -7,6 +7,7 @@ such as ``0123456789ABCDEF`` and adbutils' ``device_list()`` would merge them
 
 from __future__ import annotations
 
+import codecs
 import os
 import socket
 import subprocess
@@ -365,6 +366,27 @@ class PhoneLink:
             raise self._gone(exc) from exc
         return str(out)
 
+    def open_stream(self, command: str, timeout: float = 15.0) -> ShellStream:
+        """Start a long-running command (``getevent -lt DEV``) on the legacy ``shell:``
+        service and read its output as it comes (:class:`ShellStream`); closing the stream
+        ends the command on the phone."""
+        self.round_trips += 1
+        try:
+            conn = self._device.open_transport(timeout=timeout)
+            try:
+                conn.send_command("shell:" + command)
+                conn.check_okay()
+            except BaseException:
+                conn.close()
+                raise
+        except AdbTimeout as exc:
+            raise DeviceTimeout(
+                Msg("The phone (t:{tid}) did not answer within {seconds} s.",
+                    {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
+        except (AdbError, OSError, EOFError) as exc:
+            raise self._gone(exc) from exc
+        return ShellStream(conn, self._gone)
+
     def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
         try:
             self._device.sync.push(data, remote, mode=mode)
@@ -376,3 +398,48 @@ class PhoneLink:
             self._device.reboot()
         except (AdbError, OSError, EOFError):
             pass  # the connection drops as the phone goes down: that is success here
+
+
+class ShellStream:
+    """Output of a running shell command, read piece by piece with a wait limit.
+
+    [INF] getevent does not flush stdout itself, so through a pipe a phone may deliver
+    events in bursts rather than line by line; callers must cope with both.
+    """
+
+    def __init__(self, conn, gone) -> None:
+        self._conn = conn
+        self._gone = gone
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.ended = False
+
+    def read(self, wait: float) -> str | None:
+        """Text that arrived within ``wait`` seconds ("" when none did); None once the
+        command has ended (the phone closed the stream)."""
+        if self.ended:
+            return None
+        try:
+            sock = self._conn.conn
+            sock.settimeout(max(0.001, wait))
+            data = sock.recv(65536)
+        except TimeoutError:
+            return ""
+        except (AdbError, OSError) as exc:
+            raise self._gone(exc) from exc
+        if not data:
+            self.ended = True
+            tail = self._decoder.decode(b"", final=True)
+            return tail or None
+        return self._decoder.decode(data)
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except (AdbError, OSError):
+            pass
+
+    def __enter__(self) -> ShellStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -162,6 +162,14 @@ def location(phone: Phone, args: list[str]) -> str:
 REG_NAMES = {0: "IN_SERVICE", 1: "OUT_OF_SERVICE", 2: "EMERGENCY_ONLY", 3: "POWER_OFF"}
 
 
+CALLER_NUMBER = "0987654321"  # the volunteer's own phone, calling in
+
+
+def _call_state(phone: Phone, slot: int) -> int:
+    state = getattr(phone, "call_state", None)
+    return int(state(slot)) if callable(state) else 0
+
+
 def telephony(phone: Phone, args: list[str]) -> str:
     sdk = phone.sdk
     lines = ["last known state:"]
@@ -170,7 +178,10 @@ def telephony(phone: Phone, args: list[str]) -> str:
         op = s.operator
         live = s.voice_reg == 0
         rat = "14(LTE)" if live else "0(Unknown)"
-        lines += [f"  Phone Id={pid}", f"{ind}mCallState=0", f"{ind}mCallIncomingNumber="]
+        ringing = _call_state(phone, pid)
+        # The caller's number shows while it rings (the toolkit must never print or keep it).
+        lines += [f"  Phone Id={pid}", f"{ind}mCallState={ringing}",
+                  f"{ind}mCallIncomingNumber={CALLER_NUMBER if ringing else ''}"]
         if sdk <= 25:
             ops = f"{op} {op} {s.numeric}" if op else "null null null"
             tech = "LTE LTE" if live else "Unknown Unknown"

@@ -224,10 +224,33 @@ class SimulatedHub:
         self._call(tap())
 
     def unplug(self, which: int) -> None:
-        self._call(self.servers[self.index_of(which)].unplug())
+        """The cable is pulled: the phone leaves adb's list and (if it models a battery)
+        runs on battery until replug()."""
+        server = self.servers[self.index_of(which)]
+        self._call(self._set_usb(server, False))
+        self._call(server.unplug())
 
     def replug(self, which: int) -> None:
-        self._call(self.servers[self.index_of(which)].replug())
+        server = self.servers[self.index_of(which)]
+        self._call(self._set_usb(server, True))
+        self._call(server.replug())
+
+    @staticmethod
+    async def _set_usb(server: PhoneServer, connected: bool) -> None:
+        set_usb = getattr(server.phone, "set_usb_connected", None)
+        if set_usb is not None:
+            set_usb(connected)  # on the loop thread, like every other phone-model call
+
+    def ring(self, which: int, seconds: float = 1.0, slot: int = 0) -> bool:
+        """Someone calls the phone: it rings for ``seconds`` (False: it cannot ring, e.g. no
+        SIM registered for voice)."""
+        server = self.servers[self.index_of(which)]
+
+        async def call() -> bool:
+            incoming = getattr(server.phone, "incoming_call", None)
+            return bool(incoming(seconds, slot)) if incoming is not None else False
+
+        return self._call(call())
 
     def reboot(self, which: int, seconds: float) -> None:
         """As if the phone rebooted by itself (returns at once; it comes back later)."""

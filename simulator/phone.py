@@ -6,8 +6,11 @@ change (radios, settings, installed apps, accounts, the camera, a tiny filesyste
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import shlex
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from simulator.phone_api import ShellOutcome
@@ -16,6 +19,12 @@ from simulator.profile import Account, Profile, load_profile
 S_IFDIR = 0o040000
 S_IFREG = 0o100000
 REBOOT_SECONDS = 2.0
+# Battery draw while unplugged, for the timed drain test (battery-test). Assumed figures for
+# a phone in light use: screen on ~400 mA (the criteria's typical_current_ma), screen off and
+# idle ~15 mA. The drain rate is draw / full-charge capacity, so a worn battery (Galaxy S8:
+# 1210 mAh learned) drains ~33 %/h and a healthy A55 (4870 mAh) ~8 %/h.
+SCREEN_ON_MA = 400.0
+SCREEN_OFF_MA = 15.0
 
 
 @dataclass
@@ -87,6 +96,19 @@ class Phone:
         self.dirs: set[str] = {"/", "/sdcard", "/sdcard/DCIM", "/sdcard/DCIM/Camera",
                                "/sdcard/Download", "/data", "/data/local", "/data/local/tmp"}
         self.input_log: list[str] = []
+        # --- operator flows (touch-test, call-test, battery-test) ---------------------
+        self.touch_row_delay = 0.02  # seconds between streamed getevent rows
+        # Simulated time runs time_scale x faster than ``clock`` for the battery only, so a
+        # test can compress a 30-minute drain test into one second (the host side of such a
+        # test must scale its clock the same way).
+        self.clock: Callable[[], float] = time.monotonic
+        self.time_scale = 1.0
+        self.usb_connected = True
+        self._unplugged_at: float | None = None
+        self._screen_timeout_at_unplug_ms = 0
+        self._level = float(profile.battery.level)
+        self._ringing_until: dict[int, float] = {}
+        self.sim_numbers: list[str] = []  # MSISDN per slot when the SIM stores one
         self.settings: dict[str, dict[str, str]] = {"global": {}, "secure": {}, "system": {}}
         self._reset_settings(_android_id(profile.name))
         for pkg in profile.packages:
@@ -216,6 +238,67 @@ class Phone:
     def set_bluetooth(self, on: bool) -> None:
         self.bt_enabled = on and not self.profile.bluetooth.broken
         self.bt_ever_enabled = self.bt_ever_enabled or self.bt_enabled
+
+    # --- streamed commands --------------------------------------------------------------
+    def stream(self, command: str) -> Iterator[tuple[float, bytes]] | None:
+        """(delay, bytes) chunks for a command whose output comes over time (a plain
+        ``getevent`` that streams); None when the command answers at once through run()."""
+        try:
+            argv = shlex.split(command)
+        except ValueError:
+            return None
+        if not argv or argv[0] != "getevent" or any(op in argv for op in (";", "|", "&&")):
+            return None
+        from simulator.touch import stream_getevent
+
+        return stream_getevent(self, argv[1:])
+
+    # --- calls ----------------------------------------------------------------------------
+    def incoming_call(self, seconds: float = 1.0, slot: int = 0) -> bool:
+        """Someone calls this phone: mCallState is 1 (RINGING) for ``seconds`` (real time),
+        then 0 (IDLE) again as the caller hangs up. False (no ring) when that SIM slot is not
+        registered for voice."""
+        sims = self.profile.sims
+        if not (0 <= slot < len(sims)) or sims[slot].voice_reg != 0:
+            return False
+        self._ringing_until[slot] = time.monotonic() + max(0.0, seconds)
+        return True
+
+    def call_state(self, slot: int) -> int:
+        """TelephonyManager.CALL_STATE_*: 0 IDLE, 1 RINGING."""
+        until = self._ringing_until.get(slot)
+        return 1 if until is not None and time.monotonic() < until else 0
+
+    # --- USB power and the battery ------------------------------------------------------
+    def drain_percent_per_hour(self, screen_on: bool = True) -> float:
+        b = self.profile.battery
+        capacity = float(b.learned_mah or b.design_mah or 1)
+        return 100.0 * (SCREEN_ON_MA if screen_on else SCREEN_OFF_MA) / capacity
+
+    def set_usb_connected(self, connected: bool) -> None:
+        """The cable is pulled (False) or plugged back (True). While unplugged the level
+        drops at the profile's drain rate, with the screen on for as long as
+        ``screen_off_timeout`` keeps it on; on replug the new level shows in dumpsys."""
+        if connected == self.usb_connected:
+            return
+        self.usb_connected = connected
+        if not connected:
+            self._unplugged_at = self.clock()
+            if int(self._level) != self.profile.battery.level:  # the profile was swapped
+                self._level = float(self.profile.battery.level)
+            timeout = self.settings["system"].get("screen_off_timeout", "30000")
+            self._screen_timeout_at_unplug_ms = int(timeout) if timeout.isdigit() else 30000
+            return
+        if self._unplugged_at is None:
+            return
+        hours = (self.clock() - self._unplugged_at) * self.time_scale / 3600.0
+        self._unplugged_at = None
+        on_hours = min(hours, self._screen_timeout_at_unplug_ms / 3_600_000.0)
+        drop = (on_hours * self.drain_percent_per_hour(True)
+                + (hours - on_hours) * self.drain_percent_per_hour(False))
+        self._level = max(0.0, self._level - drop)
+        battery = dataclasses.replace(self.profile.battery, level=int(self._level))
+        self.profile = dataclasses.replace(self.profile, battery=battery)
 
     # --- sync: a tiny filesystem --------------------------------------------------------
     @staticmethod

@@ -359,7 +359,19 @@ def monkey(phone: Phone, args: list[str], stdin: bytes) -> Result:
                 "## Network stats: elapsed time=12ms (0ms mobile, 0ms wifi, 12ms not connected)\n")
 
 
+def content(phone: Phone, args: list[str], stdin: bytes) -> Result:
+    """``content query --uri content://telephony/siminfo --projection number``: one Row per
+    SIM slot (the number stays empty when the SIM does not store its own MSISDN)."""
+    uri = args[args.index("--uri") + 1] if "--uri" in args[:-1] else ""
+    if args[:1] != ["query"] or uri != "content://telephony/siminfo":
+        return _out("Error while accessing provider\n", 1)
+    numbers = list(getattr(phone, "sim_numbers", []))
+    rows = [f"Row: {i} number={numbers[i] if i < len(numbers) else 'NULL'}"
+            for i in range(len(phone.profile.sims))]
+    return _out("\n".join(rows) + "\n" if rows else "No result found.\n")
+
+
 COMMANDS: dict[str, Command] = {
-    "cmd": cmd, "svc": svc, "service": service, "am": am, "input": input_, "wm": wm,
-    "monkey": monkey, "getevent": touch.getevent,
+    "content": content, "cmd": cmd, "svc": svc, "service": service, "am": am,
+    "input": input_, "wm": wm, "monkey": monkey, "getevent": touch.getevent,
 }

@@ -3,11 +3,16 @@
 ``-p`` describes the devices; a streaming ``getevent [-l] [-t]`` replays a scripted finger
 that sweeps the whole screen row by row (skipping the profile's dead zone, if any) and then
 exits, so a touch-grid test on the host sees every cell touched except the dead ones.
+
+Through the wire the sweep is *streamed* (:func:`stream_getevent`): one chunk per swept row,
+``Phone.touch_row_delay`` seconds apart, as a finger takes time to cross the screen. A real
+getevent never exits by itself; this one ends after the sweep so tests and the demo finish.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,33 +84,71 @@ def _sweep(phone: Phone) -> Iterator[tuple[int, int, int]]:
                         (EV_SYN, SYN_REPORT, 0))
 
 
-def getevent(phone: Phone, args: list[str], stdin: bytes) -> Result:
+@dataclass(frozen=True)
+class _Request:
+    labels: bool
+    timestamps: bool
+    device: str | None
+    count: int | None
+    describe: bool
+
+
+def _request(args: list[str]) -> _Request:
     flags = "".join(a[1:] for a in args if a.startswith("-") and not a[1:].isdigit())
-    device = next((a for a in args if a.startswith("/dev/")), None)
     count = None
-    if "-c" in args[:-1]:
+    if "-c" in args[:-1] and args[args.index("-c") + 1].isdigit():
         count = int(args[args.index("-c") + 1])
-    labels = "l" in flags
-    if "p" in flags or "i" in flags:
-        return _describe(phone, labels).encode(), b"", 0
-    if device not in (None, TOUCH_DEV):
-        return b"", b"", 0  # the keys device: nothing pressed in the script
-    lines = []
-    if device is None:
-        lines = [f"add device 1: {KEYS_DEV}", '  name:     "gpio-keys"',
-                 f"add device 2: {TOUCH_DEV}", f'  name:     "{phone.profile.touch.name}"']
+    return _Request("l" in flags, "t" in flags, next((a for a in args if a.startswith("/dev/")),
+                                                     None), count, "p" in flags or "i" in flags)
+
+
+def _event_rows(phone: Phone, req: _Request) -> Iterator[list[str]]:
+    """Lines of the sweep, grouped per swept row (a finger lift ends a group)."""
+    if req.device is None:
+        yield [f"add device 1: {KEYS_DEV}", '  name:     "gpio-keys"',
+               f"add device 2: {TOUCH_DEV}", f'  name:     "{phone.profile.touch.name}"']
     clock = 1000.0 + (phone.boot_count * 37.0)
+    group: list[str] = []
+    lifting = False
     for n, (etype, code, value) in enumerate(_sweep(phone)):
-        if count is not None and n >= count:
+        if req.count is not None and n >= req.count:
             break
-        if labels:
+        if req.labels:
             body = (f"{TYPE_NAMES[etype]:<12.12} {CODE_NAMES[(etype, code)]:<20.20} "
                     f"{value & 0xFFFFFFFF:08x}")
         else:
             body = f"{etype:04x} {code:04x} {value & 0xFFFFFFFF:08x}"
-        prefix = f"[{clock:14.6f}] " if "t" in flags else ""
-        path = f"{TOUCH_DEV}: " if device is None else ""
-        lines.append(f"{prefix}{path}{body}")
+        prefix = f"[{clock:14.6f}] " if req.timestamps else ""
+        path = f"{TOUCH_DEV}: " if req.device is None else ""
+        group.append(f"{prefix}{path}{body}")
+        lifting = lifting or (etype, code, value) == (EV_ABS, ABS["ABS_MT_TRACKING_ID"], -1)
         if etype == EV_SYN:
             clock += 0.008
+            if lifting:
+                yield group
+                group, lifting = [], False
+    if group:
+        yield group
+
+
+def getevent(phone: Phone, args: list[str], stdin: bytes) -> Result:
+    req = _request(args)
+    if req.describe:
+        return _describe(phone, req.labels).encode(), b"", 0
+    if req.device not in (None, TOUCH_DEV):
+        return b"", b"", 0  # the keys device: nothing pressed in the script
+    lines = [line for group in _event_rows(phone, req) for line in group]
     return ("\n".join(lines) + "\n").encode(), b"", 0
+
+
+def stream_getevent(phone: Phone, args: list[str]) -> Iterator[tuple[float, bytes]] | None:
+    """(delay before, bytes) chunks of a streaming getevent; None for ``-p``/``-i`` (those
+    answer at once through :func:`getevent`)."""
+    req = _request(args)
+    if req.describe:
+        return None
+    if req.device not in (None, TOUCH_DEV):
+        return iter(())
+    delay = float(getattr(phone, "touch_row_delay", 0.0))
+    return ((delay, ("\n".join(group) + "\n").encode())
+            for group in _event_rows(phone, req))

@@ -8,12 +8,15 @@ Android oddities kept on purpose:
 - shell_v2 (Android 7+) frames everything: id byte + u32 length; stdin 0, stdout 1,
   stderr 2, exit 3 (one byte), close-stdin 4.
 - ``abb_exec:`` (Android 10+, feature ``abb_exec``) carries ``cmd``'s arguments split by NUL.
+- A command that runs until stopped (``getevent``) is streamed in timed chunks when the phone
+  offers ``stream(command)``; the host closing the stream ends it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from simulator.phone_api import ShellOutcome, SimulatedPhone
 from simulator.sync_service import serve_sync
@@ -54,10 +57,35 @@ def _run(phone: SimulatedPhone, command: str, stdin: bytes) -> ShellOutcome:
                             exit_code=255)
 
 
+def _streamed(phone: SimulatedPhone, command: str) -> Iterator[tuple[float, bytes]] | None:
+    """Optional: a phone may stream a long-running command's output (``getevent``) as
+    (delay, bytes) chunks through ``stream(command)``; None = answer through run()."""
+    stream_fn = getattr(phone, "stream", None)
+    if stream_fn is None:
+        return None
+    try:
+        return stream_fn(command)
+    except Exception:  # a bug in the phone model must not kill the wire
+        return None
+
+
+async def _write_streamed(stream: Stream, chunks: Iterator[tuple[float, bytes]],
+                          frame: Callable[[bytes], bytes]) -> None:
+    for delay, data in chunks:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if data:
+            await stream.write(frame(data))
+
+
 def raw_command(command: str) -> Service:
     """``shell:CMD`` without v2, ``exec:CMD``: stdout+stderr as one raw stream."""
 
     async def serve(stream: Stream, phone: SimulatedPhone) -> None:
+        chunks = _streamed(phone, command)
+        if chunks is not None:
+            await _write_streamed(stream, chunks, lambda data: data)
+            return
         stdin = await _read_raw_stdin(stream, phone.stdin_bytes_expected(command))
         outcome = _run(phone, command, stdin)
         # The model keeps stdout and stderr apart and loses their interleaving; stderr goes
@@ -69,6 +97,11 @@ def raw_command(command: str) -> Service:
 
 def v2_command(command: str) -> Service:
     async def serve(stream: Stream, phone: SimulatedPhone) -> None:
+        chunks = _streamed(phone, command)
+        if chunks is not None:
+            await _write_streamed(stream, chunks, lambda data: _v2_packet(SHELL_STDOUT, data))
+            await stream.write(_v2_packet(SHELL_EXIT, b"\x00"))
+            return
         stdin = await _read_v2_stdin(stream, phone.stdin_bytes_expected(command))
         outcome = _run(phone, command, stdin)
         out = b""
