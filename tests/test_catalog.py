@@ -31,11 +31,13 @@ PO_NAME = "provision/locale/vi/LC_MESSAGES/traomay.po"
 PO_FILE = ROOT / PO_NAME
 MO_FILE = PO_FILE.with_suffix(".mo")
 
-# Msgids that babel mistakes for an old-style %-format ("{percent}% of" reads as "% o"),
-# which makes `pybabel compile` report an error. Reword them in the source (for example
-# "{percent} percent of") and remove them from here.
+# Msgids that babel mistakes for an old-style %-format ("{percent}% of" reads as "% o",
+# "{end}% in" as "% i"), which makes `pybabel compile` (so `make catalog`) report an
+# error although the .mo is written. Reword them in the source (for example "{percent}
+# percent of") and remove them from here.
 LOOKS_LIKE_PERCENT_FORMAT = frozenset({
     "Touch test failed: {percent}% of the squares responded",
+    "Battery went from {start}% to {end}% in {minutes} minutes.",
 })
 
 
