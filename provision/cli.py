@@ -198,6 +198,7 @@ def _register_commands() -> None:
     # Command groups live in their own modules; importing them adds their commands to app.
     import provision.cli_checks  # noqa: F401
     import provision.cli_manifest  # noqa: F401
+    import provision.cli_operator  # noqa: F401
     import provision.cli_phone  # noqa: F401
 
 
