@@ -61,6 +61,7 @@ def _exit_for(result: Any) -> None:
 
 def grid_view(grid: Any, seconds_left: float | None = None) -> Any:
     """The grid as the volunteer sees it: one box per square, green once touched."""
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
@@ -69,13 +70,13 @@ def grid_view(grid: Any, seconds_left: float | None = None) -> Any:
     title = _("Touch test: {done}/{total} squares").format(done=done, total=total)
     if seconds_left is not None:
         title += " · " + _("{s} s left").format(s=int(max(0, seconds_left)))
-    table = Table(title=title, show_header=False, show_lines=True, padding=(0, 1))
+    table = Table(show_header=False, show_lines=True, padding=(0, 1))
     for _col in range(grid.cols):
         table.add_column(justify="center")
     for row in range(grid.rows):
         table.add_row(*[Text("██", style="green") if (col, row) in grid.hit
                         else Text("··", style="dim") for col in range(grid.cols)])
-    return table
+    return Group(Text(title, style="bold"), table)
 
 
 @app.command("touch-test")
@@ -115,6 +116,7 @@ def touch_test(
 
         outcome = tt.run_touch_test(phone.link, cols, rows, timeout, on_progress=show,
                                     show_touches=show_touches, target=target)
+    ui.console().print()
     if outcome.ended_by == "timeout" and not outcome.grid.complete:
         _say(Msg("Time is up: {missing} squares never responded.",
                  {"missing": len(outcome.missing)}), "yellow")

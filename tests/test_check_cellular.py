@@ -152,3 +152,28 @@ def test_sim_not_ready_is_not_called_missing():
     result = cellular.evaluate(facts, {})
     assert result.status is Status.NEEDS_OPERATOR
     assert result.summary.msgid.startswith("No mobile network")
+
+
+def test_call_test_input_through_the_hook():
+    """The call test's outcome (provision.call_test) on the real Smartron 8.1 dump."""
+    require_captures()
+    facts = _facts(dict(ROWS)["smartron-tphoneE_T5911-8.1.0"])
+    rang = cellular.with_operator_input(facts, {"rang": True, "method": "observed"})
+    result = cellular.evaluate(rang, {})
+    assert result.status is Status.PASS
+    assert result.measurements["call_test_method"] == "observed"
+    silent = cellular.with_operator_input(facts, {"rang": False, "method": "operator"})
+    assert cellular.evaluate(silent, {}).summary.msgid == "The phone did not ring when called"
+    assert cellular.with_operator_input(facts, True).operator_call_confirmed is True
+    for junk in (None, "yes", {"rang": "yes"}, {"method": "observed"}, 1):
+        assert cellular.with_operator_input(facts, junk) == facts
+    # A ring on a phone without a SIM in service changes nothing: insert a SIM first.
+    no_sim = _facts(dict(ROWS)["google-pixel_sailfish-10"])
+    assert cellular.evaluate(cellular.with_operator_input(no_sim, True), {}).status is (
+        Status.NEEDS_OPERATOR)
+
+
+def test_polled_call_states_from_a_ringing_dump():
+    ringing = _dump(0, 0, call=1)
+    assert cellular.call_states(ringing) == (1,)
+    assert cellular.rang(cellular.call_states(_dump(0, 0)) + cellular.call_states(ringing))

@@ -292,3 +292,28 @@ def test_parse_never_raises(text):
 def test_parse_never_raises_on_bracket_soup(pairs):
     text = "\n".join(f"[{k}]: [{v}]" for k, v in pairs)
     origin.evaluate(origin.parse({"getprop": text}), {})
+
+
+def test_decision_through_the_hook_is_recorded_with_who_and_why():
+    text = _getprop(ro__product__brand="alps", ro__product__manufacturer="alps",
+                    ro__product__model="S23 Ultra")
+    facts, undecided = _decide(text)
+    assert undecided.status is Status.NEEDS_OPERATOR
+    accepted = origin.with_operator_input(facts, {"accepted": True, "by": " Lan ",
+                                                  "note": "invoice seen"})
+    result = origin.evaluate(accepted, {})
+    assert result.status is Status.PASS and result.summary.msgid.startswith("Origin checked")
+    assert result.measurements["decided_by"] == "Lan"
+    assert result.measurements["decision_note"] == "invoice seen"
+    refused = origin.evaluate(origin.with_operator_input(facts, False), {})
+    assert refused.status is Status.FAIL
+    for junk in (None, "accept", {"accepted": "yes"}, {"by": "Lan"}):
+        assert origin.with_operator_input(facts, junk) == facts
+
+
+def test_decision_does_not_change_a_clear_origin():
+    facts, clear = _decide(_getprop())
+    assert clear.status is Status.PASS
+    result = origin.evaluate(origin.with_operator_input(facts, {"accepted": False, "by": "X"}),
+                             {})
+    assert result.status is Status.PASS and "decided_by" not in result.measurements
