@@ -202,6 +202,9 @@ class Phone:
         return streamed_install_size(command)
 
     def run(self, command: str, stdin: bytes = b"") -> ShellOutcome:
+        # A command off the wire is decoded UTF-8 and never holds lone surrogates; one from
+        # a Python caller might, and the phone's shell only ever sees bytes: replace them.
+        command = command.encode("utf-8", "replace").decode("utf-8")
         return self.shell.run(command, stdin)
 
     # --- settings with radios behind them -----------------------------------------------
