@@ -85,5 +85,10 @@ class ShellRunner(Protocol):
     def shell(self, command: str, timeout: float = 30.0) -> ShellResult: ...
 
 
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a msgid kept in a table for the catalog; it is translated when rendered."""
+    return msgid
+
+
 def known(value: object) -> bool:
     return not isinstance(value, Unknown)

@@ -13,23 +13,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import Msg
+from checks.base import Msg, N_
 
 # (criterion key in the verdict, check name whose latest result decides it, label msgid)
 VERDICT_CRITERIA: tuple[tuple[str, str, str], ...] = (
-    ("origin", "origin", "Known brand, not of unknown origin"),
-    ("compatibility", "compatibility", "Can run VNeID and the required apps"),
-    ("appearance", "appearance", "Screen not cracked, back not bulging"),
-    ("cellular", "cellular", "Receives calls, 4G works"),
-    ("wifi", "wifi", "Wi-Fi works"),
-    ("bluetooth", "bluetooth", "Bluetooth works"),
-    ("gps", "gps", "GPS works"),
-    ("charging", "charging", "Charges"),
-    ("battery", "battery", "Battery lasts more than 4 hours"),
-    ("camera", "camera", "Front and rear cameras work"),
-    ("touchscreen", "touchscreen", "Touchscreen works"),
-    ("accounts", "accounts", "Previous owner's account removed (or reset)"),
-    ("apps", "apps", "Required apps installed"),
+    ("origin", "origin", N_("Known brand, origin clear")),
+    ("compatibility", "compatibility", N_("Can run VNeID and the required apps")),
+    ("appearance", "appearance", N_("Screen not cracked, back not bulging")),
+    ("cellular", "cellular", N_("Receives calls, 4G works")),
+    ("wifi", "wifi", N_("Wi-Fi works")),
+    ("bluetooth", "bluetooth", N_("Bluetooth works")),
+    ("gps", "gps", N_("GPS works")),
+    ("charging", "charging", N_("Charges")),
+    ("battery", "battery", N_("Battery lasts more than 4 hours")),
+    ("camera", "camera", N_("Front and rear cameras work")),
+    ("touchscreen", "touchscreen", N_("Touchscreen works")),
+    ("accounts", "accounts", N_("Previous owner's account removed (or reset)")),
+    ("apps", "apps", N_("Required apps installed")),
 )
 
 

@@ -69,7 +69,7 @@ def reset(
                               force=force, come_back_timeout=float(timeout),
                               on_wait=lambda m: con.print(ui.msg_cell(m, "cyan")))
     after = outcome.identity_after
-    con.print(ui.cell(_("Reset done ({method}); the phone is back with {n} Google account(s).")
+    con.print(ui.cell(_("Reset done ({method}). Google accounts on the phone now: {n}.")
                       .format(method=outcome.method, n=outcome.accounts_after), "bold green"))
     if after is not None and outcome.accounts_after:
         raise typer.Exit(1)

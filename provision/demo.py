@@ -169,7 +169,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
             reports = process_phones(hub, inventory, hub.list_phones(), later_stages=stages)
             elapsed = time.monotonic() - started
             _print_reports(con, reports)
-            con.print(ui.cell(_("{n} phones processed at once in {s:.1f} s.").format(
+            con.print(ui.cell(_("Phones processed at once: {n}, in {s:.1f} s.").format(
                 n=len(reports), s=elapsed)))
             _print_summary(con, reports, inventory)
         con.print(ui.cell(_("Inventory written to {path}").format(path=db_path.resolve()),

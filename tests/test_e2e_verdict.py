@@ -58,7 +58,7 @@ def test_clone_needs_a_person_and_explain_lists_every_criterion(serials, adb_ser
 
     table = traomay(adb_server, db, "explain", "id:1")
     assert table.returncode == 0
-    assert "Known brand, not of unknown origin" in table.stdout
+    assert "Known brand, origin clear" in table.stdout
     assert "not checked yet" in table.stdout
     assert "Verdict: INCOMPLETE" in table.stdout
     vi = subprocess.run([sys.executable, "-m", "provision", "--lang", "vi", "--db", str(db),
