@@ -78,7 +78,11 @@ def run_checks(link, names: list[str], criteria: Mapping[str, Mapping[str, Any]]
             if active and hasattr(mod, "run_active"):
                 facts = mod.run_active(link, facts, crit)
             all_facts[name] = facts
-            results.append(mod.evaluate(facts, crit))
+            result = mod.evaluate(facts, crit)
+            if name in operator_inputs:  # a person's input decided it: mark the evidence
+                result = CheckResult(result.name, result.status, result.summary,
+                                     {**result.measurements, "operator": True})
+            results.append(result)
         except TraomayError:
             raise  # the phone went away: the caller records nothing for this run
         except Exception as exc:  # one broken check never stops the rest
@@ -89,12 +93,29 @@ def run_checks(link, names: list[str], criteria: Mapping[str, Mapping[str, Any]]
     return Inspection(results, kept, link.round_trips - start_trips, facts=all_facts)
 
 
+def keep_settled(results: list[CheckResult],
+                 latest: Mapping[str, Mapping[str, Any]]) -> list[CheckResult]:
+    """A rerun without a person cannot undo what a person settled: where a check now only
+    says "needs a person" but its latest result was decided with a person's input (touch
+    grid, call test, appearance, origin decision, drain test), that result stands."""
+    kept = []
+    for result in results:
+        prev = latest.get(result.name)
+        if (result.status is Status.NEEDS_OPERATOR and prev is not None
+                and prev["measurements"].get("operator") and prev["status"] in ("pass", "fail")):
+            result = CheckResult(result.name, Status(prev["status"]), prev["summary"],
+                                 prev["measurements"])
+        kept.append(result)
+    return kept
+
+
 def inspect_and_record(link, inventory: Inventory, device_id: int, names: list[str],
                        criteria: Mapping[str, Mapping[str, Any]], kind: str = "inspect",
                        operator_inputs: Mapping[str, Any] | None = None,
                        active: bool = True) -> Inspection:
     started = utc_now()
     inspection = run_checks(link, names, criteria, operator_inputs, active)
+    inspection.results = keep_settled(inspection.results, inventory.latest_results(device_id))
     inspection.run_id = inventory.record_run(device_id, kind, started, inspection.results,
                                              inspection.raw_outputs, inspection.round_trips)
     return inspection

@@ -137,3 +137,20 @@ def test_inspect_cli_json_shape(all_phones, adb_server, tmp_path):
     assert camera["status"] == "fail" and "0 back" in camera["summary"]
     assert data["verdict"] == "fail"
     assert data["round_trips"] == 1
+
+
+def test_full_inspect_keeps_what_a_person_settled(all_phones, tmp_path):
+    _phones, links, adb_hub = all_phones
+    crit = fast_criteria()
+    link = links["samsung-galaxy-s24"]
+    with Inventory(tmp_path / "inv.sqlite") as inv:
+        report = identify_listing(adb_hub, link.listing)[1]
+        record_identity(inv, report, serial_shared=False)
+        attest = {"appearance": {"screen_ok": True, "back_ok": True, "who": "Lan"}}
+        inspect_and_record(link, inv, report.device_id, ["appearance"], crit, kind="recheck",
+                           operator_inputs=attest)
+        first = inv.latest_results(report.device_id)["appearance"]
+        assert first["status"] == "pass" and first["measurements"]["operator"] is True
+        again = inspect_and_record(link, inv, report.device_id, ["appearance", "camera"], crit)
+        assert {r.name: r.status.value for r in again.results}["appearance"] == "pass"
+        assert inv.latest_results(report.device_id)["appearance"]["status"] == "pass"
