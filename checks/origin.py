@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, Msg, Status, Unknown
+from checks.base import N_, CheckResult, Msg, Status, Unknown
 from checks.props import first_prop, marketing_name, parse_getprop
 
 NAME = "origin"
@@ -92,20 +92,21 @@ _NAME_TOKENS: dict[str, str] = {
 
 # Signal codes (parse time, criteria-free) -> English message for the volunteer.
 SIGNAL_MESSAGES: dict[str, str] = {
-    "no_brand": "The phone reports no brand: check by hand where it comes from",
-    "generic_brand": "The brand '{brand}' is a chip-maker or reference name, not a phone "
-                     "brand: this may be a copy. Check it by hand",
-    "generic_manufacturer": "The maker '{manufacturer}' is a chip-maker or reference name: "
-                            "this may be a copy. Check it by hand",
-    "reference_device": "The device name '{device}' is a reference-board name: this may be "
-                        "a copy. Check it by hand",
-    "emulator": "This is an emulator, not a phone",
-    "claims_apple": "An Android phone that calls itself Apple is a copy. Check it by hand",
-    "name_contradicts_brand": "The name '{name}' does not match the brand '{brand}': this "
-                              "may be a copy. Check it by hand",
-    "maker_contradicts_brand": "The maker '{manufacturer}' does not match the brand "
-                               "'{brand}': this may be a copy. Check it by hand",
-    "test_keys": "The system is a test build ({tags}), not the maker's own: check it by hand",
+    "no_brand": N_("The phone reports no brand: check by hand where it comes from"),
+    "generic_brand": N_("The brand '{brand}' is a chip-maker or reference name, not a phone "
+                        "brand: this may be a copy. Check it by hand"),
+    "generic_manufacturer": N_("The maker '{manufacturer}' is a chip-maker or reference "
+                               "name: this may be a copy. Check it by hand"),
+    "reference_device": N_("The device name '{device}' is a reference-board name: this may "
+                           "be a copy. Check it by hand"),
+    "emulator": N_("This is an emulator, not a phone"),
+    "claims_apple": N_("An Android phone that calls itself Apple is a copy. Check it by hand"),
+    "name_contradicts_brand": N_("The name '{name}' does not match the brand '{brand}': "
+                                 "this may be a copy. Check it by hand"),
+    "maker_contradicts_brand": N_("The maker '{manufacturer}' does not match the brand "
+                                  "'{brand}': this may be a copy. Check it by hand"),
+    "test_keys": N_("The system is a test build ({tags}), not the maker's own: check it by "
+                    "hand"),
 }
 
 

@@ -231,7 +231,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     if facts.grid.complete:
         return CheckResult(NAME, Status.PASS, Msg("Touch test passed: every square responded"), m)
     return CheckResult(NAME, Status.FAIL, Msg(
-        "Touch test failed: {percent}% of the squares responded",
+        "Touch test failed: only part of the squares responded ({percent}%)",
         {"percent": round(facts.grid.coverage * 100)}), m)
 
 

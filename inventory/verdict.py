@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import Msg, N_
+from checks.base import N_, Msg
 
 # (criterion key in the verdict, check name whose latest result decides it, label msgid)
 VERDICT_CRITERIA: tuple[tuple[str, str, str], ...] = (

@@ -197,7 +197,7 @@ def battery_test(
     outcome, back = dt.run_drain_test(phone.hub, phone.listing, phone.identity.model, minutes,
                                       leave_timeout=leave_timeout, on_step=_say)
     test = outcome.test
-    _say(Msg("Battery went from {start}% to {end}% in {minutes} minutes.",
+    _say(Msg("Battery level went {start}% → {end}%, in {minutes} minutes.",
              {"start": test.level_start, "end": test.level_end, "minutes": test.minutes}))
     if not outcome.screen_timeout_restored:
         _say(Msg("Could not restore the screen timeout; set it in Settings > Display."),
