@@ -106,6 +106,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
         account_stage,
         inspect_stage,
         install_stage,
+        operator_tests_stage,
         verdict_stage,
     )
     from simulator.hub import SimulatedHub
@@ -119,6 +120,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
     manifest = _demo_manifest(DEMO_DB.parent)
     criteria = _demo_criteria(manifest)
     by_serial: dict[str, object] = {}
+    sim_hub_ref: list = []  # the running SimulatedHub, for the demo volunteer's phone calls
     lock = threading.Lock()
 
     def say(report: PhoneReport, msg: Msg) -> None:
@@ -136,7 +138,9 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
     volunteer = Volunteer(
         operator_inputs=lambda report: {"appearance": {
             "screen_ok": True, "back_ok": True, "who": "demo volunteer"}},
-        remove_google_account=remove_account, say=say)
+        remove_google_account=remove_account, say=say,
+        call_phone=lambda report: sim_hub_ref[0].ring(
+            sim_hub_ref[0].addresses.index(report.listing.serial), seconds=2.0))
     home = Path(tempfile.mkdtemp(prefix="traomay-demo-"))
     try:
         port = free_port(15037)
@@ -146,6 +150,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
                 SimulatedHub(sim_phones, adb_port=port) as sim_hub, \
                 Inventory(db_path, station=station or "demo-station") as inventory:
             by_serial.update(zip(sim_hub.addresses, sim_phones, strict=True))
+            sim_hub_ref.append(sim_hub)
             hub = server.hub()
             listings = _wait_listed(hub, len(sim_phones))
             waiting = [p for p in listings if p.state == "unauthorized"]
@@ -161,6 +166,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
                                 "phones at once…"), "bold"))
             stages: list[PhoneStage] = [
                 inspect_stage(criteria, volunteer, list(CHECK_ORDER)),
+                operator_tests_stage(volunteer, touch_timeout=15.0, call_timeout=8.0),
                 account_stage(hub, volunteer, come_back_timeout=60.0),
                 install_stage(manifest),
                 verdict_stage(),
@@ -182,18 +188,18 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
 
 
 def _next_step(rep: PhoneReport) -> Text:
-    """What the phone needs next, from its verdict."""
-    from inventory.verdict import VERDICT_CRITERIA
-
+    """What the phone needs next: each failing criterion's evidence, else what is waiting
+    for a person (the check's own instruction)."""
     verdict = rep.stages.get("verdict")
     if rep.problem is not None:
         return ui.msg_cell(rep.problem, "yellow")
     if verdict is None:
         return ui.cell("")
-    labels = {key: label for key, _check, label in VERDICT_CRITERIA}
-    keys = verdict.failing or verdict.waiting
-    text = "; ".join(render(Msg(labels[k])) for k in keys)
-    return ui.cell(text, "red" if verdict.failing else "yellow")
+    failing = [line for line in verdict.lines if line.status == "fail"]
+    lines = failing or [line for line in verdict.lines if line.status != "pass"]
+    texts = [render(line.summary or line.label).rstrip(". ") for line in lines]
+    text = "; ".join(dict.fromkeys(texts))  # two criteria can share one reason
+    return ui.cell(text, "red" if failing else "yellow")
 
 
 def _print_reports(con, reports: list[PhoneReport]) -> None:

@@ -18,6 +18,7 @@ from inventory.store import Inventory
 from inventory.verdict import compute_verdict
 from provision.apps import install_manifest_apps, record_apps
 from provision.device import AdbHub, PhoneLink
+from provision.errors import TraomayError
 from provision.inspect import inspect_and_record
 from provision.manifest import Manifest
 from provision.pipeline import PhoneReport, PhoneStage
@@ -31,6 +32,7 @@ class Volunteer:
     operator_inputs: Callable[[PhoneReport], Mapping[str, Any]] = lambda report: {}
     remove_google_account: Callable[[PhoneReport], bool] = lambda report: False
     say: Callable[[PhoneReport, Msg], None] = lambda report, msg: None
+    call_phone: Callable[[PhoneReport], None] = lambda report: None
     notes: list[str] = field(default_factory=list)
 
 
@@ -77,6 +79,39 @@ def account_stage(hub: AdbHub, volunteer: Volunteer, come_back_timeout: float) -
             inspect_and_record(report.stages["link"], inv, report.device_id, ["accounts"], {},
                                kind="recheck", active=False)
             report.stages.setdefault("inspect", {})["accounts"] = "pass"
+
+    return stage
+
+
+def operator_tests_stage(volunteer: Volunteer, touch_timeout: float = 30.0,
+                         call_timeout: float = 30.0) -> PhoneStage:
+    """The touch grid and the incoming call: a person swipes the screen and calls the phone.
+    Each result is recorded with the person's evidence (provision.inspect)."""
+    from provision.call_test import CallTestError, operator_input, prepare_call_test, run_call_test
+    from provision.touch_test import run_touch_test
+
+    def stage(link: PhoneLink, report: PhoneReport, inv: Inventory) -> None:
+        assert report.device_id is not None
+        link = report.stages.get("link", link)
+        inputs: dict[str, Any] = {}
+        try:
+            inputs["touchscreen"] = run_touch_test(link, 4, 7, touch_timeout,
+                                                   show_touches=False).grid
+        except TraomayError as exc:
+            volunteer.say(report, exc.message)
+        try:
+            prepare_call_test(link)
+            volunteer.call_phone(report)
+            call = run_call_test(link, call_timeout, poll=0.2)
+            inputs["cellular"] = operator_input(call.rang, "rang" if call.rang else "timeout")
+        except CallTestError as exc:
+            volunteer.say(report, exc.message)
+        if not inputs:
+            return
+        inspection = inspect_and_record(link, inv, report.device_id, list(inputs), {},
+                                        kind="recheck", operator_inputs=inputs, active=False)
+        report.stages.setdefault("inspect", {}).update(
+            {r.name: r.status.value for r in inspection.results})
 
     return stage
 
