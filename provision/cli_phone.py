@@ -123,13 +123,18 @@ def finalize(
         outcome = finalize_phone(phone.link, disable_adb=not keep_adb)
         inv.add_event(device_id, "finalize", {"restored": outcome.restored,
                                               "not_restored": outcome.not_restored,
-                                              "adb_disabled": outcome.adb_disabled})
+                                              "adb_disabled": outcome.adb_disabled,
+                                              "still_test_harness": outcome.still_test_harness})
     con = ui.console()
     con.print(ui.msg_cell(Msg("Restored: {items}", {"items": ", ".join(outcome.restored)}),
                           "green"))
     if outcome.not_restored:
         con.print(ui.msg_cell(Msg("Could not restore: {items}",
                                   {"items": ", ".join(outcome.not_restored)}), "yellow"))
+    for warning in outcome.warnings:
+        con.print(ui.msg_cell(warning, "bold red"))
     if outcome.adb_disabled:
         con.print(ui.cell(render(Msg("USB debugging is now off; the phone leaves the list.")),
                           "green"))
+    if outcome.still_test_harness:
+        raise typer.Exit(1)

@@ -152,6 +152,18 @@ class FinalizeOutcome:
     restored: list[str]
     not_restored: list[str]
     adb_disabled: bool
+    still_test_harness: bool = False
+    warnings: list[Msg] = field(default_factory=list)
+
+
+# A phone still in Test Harness Mode must not reach a household (docs/test-harness.md):
+# adbd turns USB debugging back on at boot, and from Android 12 its watchdog reboots the
+# phone into the bootloader after 600 s with no adb client (inferred from the adbd source,
+# not checked on a phone). Only a factory reset from Settings leaves the mode.
+TEST_HARNESS_WARNING = Msg(
+    "This phone is still in Test Harness Mode: it may restart into a black bootloader screen "
+    "about 10 minutes after each start. Before hand-over, do a factory reset from Settings, "
+    "then install the apps again.")
 
 
 def finalize_phone(link: PhoneLink, disable_adb: bool = True) -> FinalizeOutcome:
@@ -160,9 +172,15 @@ def finalize_phone(link: PhoneLink, disable_adb: bool = True) -> FinalizeOutcome
         link.shell(f"settings put {namespace} {key} {value}", timeout=15.0)
         got = link.shell(f"settings get {namespace} {key}", timeout=15.0).output.strip()
         (restored if got == value else not_restored).append(f"{namespace}/{key}")
-    # persist.sys.test_harness is a read-only-to-shell property: it stays until the next
-    # wipe. The lock screen cannot be set over adb: the new owner sets it.
-    not_restored.append("persist.sys.test_harness (cleared at the next factory reset)")
+    # persist.sys.test_harness can only be set by system_server (sepolicy, Android 10-15):
+    # it stays until the next factory reset. The lock screen is the new owner's to set.
+    harness = link.shell("getprop persist.sys.test_harness", timeout=15.0).output.strip()
+    outcome = FinalizeOutcome(restored, not_restored, adb_disabled=False,
+                              still_test_harness=harness == "1")
+    if outcome.still_test_harness:
+        not_restored.append("persist.sys.test_harness")
+        outcome.warnings.append(TEST_HARNESS_WARNING)
+        disable_adb = False  # the volunteer still needs adb to finish this phone
     adb_disabled = False
     if disable_adb:
         try:
@@ -170,4 +188,5 @@ def finalize_phone(link: PhoneLink, disable_adb: bool = True) -> FinalizeOutcome
             adb_disabled = True
         except TraomayError:
             adb_disabled = True  # the phone dropped USB debugging as asked
-    return FinalizeOutcome(restored, not_restored, adb_disabled)
+    outcome.adb_disabled = adb_disabled
+    return outcome

@@ -151,3 +151,34 @@ def test_old_phone_gets_plain_too_old_reason_via_cli(sim, adb_server, tmp_path):
     assert out.returncode == 1, out.stderr
     assert "too old for Bình Dương Số (needs Android 8.0 or newer)" in out.stdout
     assert "VNeID" in out.stdout
+
+
+def test_finalize_restores_settings_and_turns_usb_debugging_off(sim, tmp_path):
+    from provision.reset import finalize_phone
+
+    phones, _hub, adb_hub = sim("samsung-galaxy-a55")
+    listing = adb_hub.list_phones()[0]
+    link = adb_hub.link(listing)
+    link.shell("settings put global stay_on_while_plugged_in 7")
+    outcome = finalize_phone(link)
+    assert not outcome.still_test_harness and outcome.adb_disabled
+    assert "global/stay_on_while_plugged_in" in outcome.restored
+    assert phones[0].get_setting("global", "adb_enabled") == "0"
+    assert phones[0].get_setting("global", "stay_on_while_plugged_in") == "0"
+
+
+def test_finalize_after_testharness_reset_warns_and_keeps_adb(sim, tmp_path):
+    from provision.reset import TEST_HARNESS_WARNING, finalize_phone
+
+    phones, _hub, adb_hub = sim("samsung-galaxy-s24")
+    with Inventory(tmp_path / "inv.sqlite") as inv:
+        listing, _link, report = _phone(adb_hub, inv)
+        outcome = reset_phone(adb_hub, listing, report.identity, inv, report.device_id,
+                              come_back_timeout=30)
+    back = adb_hub.link(adb_hub.wait_for(lambda p: p.ready, timeout=15))
+    assert back.shell("getprop persist.sys.test_harness").output.strip() == "1"
+    assert outcome.method == "testharness"
+    result = finalize_phone(back)
+    assert result.still_test_harness and TEST_HARNESS_WARNING in result.warnings
+    assert not result.adb_disabled
+    assert phones[0].get_setting("global", "adb_enabled") == "1"
