@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import CheckResult, Msg, Status, Unknown
+from checks.base import CheckResult, ResultMaker, Status, Unknown
 from checks.props import parse_getprop, sdk_int
 
 NAME = "accounts"
@@ -198,5 +198,4 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     return _result(Status.PASS, "No Google account on the phone", m)
 
 
-def _result(status: Status, msgid: str, m: Mapping[str, Any], **args: Any) -> CheckResult:
-    return CheckResult(NAME, status, Msg(msgid, args), dict(m))
+_result = ResultMaker(NAME)

@@ -85,6 +85,18 @@ class ShellRunner(Protocol):
     def shell(self, command: str, timeout: float = 30.0) -> ShellResult: ...
 
 
+class ResultMaker:
+    """``_result(status, msgid, measurements, **args)`` for one check: the shared way a
+    check builds its CheckResult (the catalog extracts ``_result``'s second argument)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, status: Status, msgid: str, measurements: Mapping[str, Any], /,
+                 **args: Any) -> CheckResult:
+        return CheckResult(self.name, status, Msg(msgid, args), dict(measurements))
+
+
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
     """Mark a msgid kept in a table for the catalog; it is translated when rendered."""
     return msgid

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import CheckResult, Msg, Status, Unknown, known
+from checks.base import CheckResult, ResultMaker, Status, Unknown, known
 
 # DrainTest, drain_estimate and evaluate_drain are re-exported for the CLI (battery-test).
 from checks.battery_drain import DrainTest as DrainTest
@@ -285,10 +285,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                    "{minimum} h minimum: run the battery drain test", m, **args)
 
 
-def _result(
-    status: Status, msgid: str, measurements: Mapping[str, Any], /, **args: Any
-) -> CheckResult:
-    return CheckResult(NAME, status, Msg(msgid, args), dict(measurements))
+_result = ResultMaker(NAME)
 
 
 def _measurements(facts: Facts) -> dict[str, Any]:

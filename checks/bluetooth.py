@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, Msg, ShellRunner, Status, Unknown, known
+from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known
 from checks.props import parse_getprop, sdk_int
 
 NAME = "bluetooth"
@@ -117,8 +117,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     return _result(Status.ERROR, "Bluetooth is off, so it could not be tested yet", m)
 
 
-def _result(status: Status, msgid: str, m: Mapping[str, Any], **args: Any) -> CheckResult:
-    return CheckResult(NAME, status, Msg(msgid, args), dict(m))
+_result = ResultMaker(NAME)
 
 
 # -- active step ------------------------------------------------------------------------

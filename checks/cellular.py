@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, Msg, Status, Unknown
+from checks.base import CheckResult, ResultMaker, Status, Unknown
 from checks.props import parse_getprop
 
 NAME = "cellular"
@@ -242,5 +242,4 @@ def _reg_name(value: int | None) -> str | None:
     return None if value is None else REG_STATES.get(value, str(value))
 
 
-def _result(status: Status, msgid: str, m: Mapping[str, Any], **args: Any) -> CheckResult:
-    return CheckResult(NAME, status, Msg(msgid, args), dict(m))
+_result = ResultMaker(NAME)

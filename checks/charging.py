@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import CheckResult, Msg, Status, Unknown
+from checks.base import CheckResult, ResultMaker, Status, Unknown
 from checks.battery_service import BatteryState, parse_battery_service
 
 NAME = "charging"
@@ -84,10 +84,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                    status=s.status)
 
 
-def _result(
-    status: Status, msgid: str, measurements: Mapping[str, Any], /, **args: Any
-) -> CheckResult:
-    return CheckResult(NAME, status, Msg(msgid, args), dict(measurements))
+_result = ResultMaker(NAME)
 
 
 def _measurements(facts: Facts) -> dict[str, Any]:

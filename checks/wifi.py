@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, Msg, ShellRunner, Status, Unknown, known
+from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known
 from checks.props import parse_getprop, sdk_int
 
 NAME = "wifi"
@@ -172,8 +172,7 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                    reason="; ".join(reasons) or "no scan result yet")
 
 
-def _result(status: Status, msgid: str, m: Mapping[str, Any], **args: Any) -> CheckResult:
-    return CheckResult(NAME, status, Msg(msgid, args), dict(m))
+_result = ResultMaker(NAME)
 
 
 # -- active step ------------------------------------------------------------------------

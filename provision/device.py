@@ -310,6 +310,19 @@ class PhoneLink:
                 "still switched on.", {"tid": self.transport_id}),
             detail=str(exc))
 
+    @contextmanager
+    def _answering(self, timeout: float) -> Iterator[None]:
+        """adbutils errors -> DeviceTimeout / DeviceGone that tell the volunteer what to do.
+        EOFError: adbutils' shell2 raises it when the phone drops mid-command."""
+        try:
+            yield
+        except AdbTimeout as exc:
+            raise DeviceTimeout(
+                Msg("The phone (t:{tid}) did not answer within {seconds} s.",
+                    {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
+        except (AdbError, OSError, EOFError) as exc:
+            raise self._gone(exc) from exc
+
     def features(self) -> frozenset[str]:
         if self._features is None:
             try:
@@ -323,7 +336,7 @@ class PhoneLink:
         """Run a command line; the exit code comes from shell_v2 when the phone has it,
         else from a marker echoed after the command (Android 6 and older have no v2)."""
         self.round_trips += 1
-        try:
+        with self._answering(timeout):
             if "shell_v2" in self.features():
                 ret = self._device.shell2(command, timeout=timeout, v2=True)
                 # stdout and stderr interleaved, as a phone without shell_v2 gives them:
@@ -331,12 +344,6 @@ class PhoneLink:
                 return ShellResult(output=ret.output, exit_code=ret.returncode)
             raw = self._device.shell(f"{command}; echo {_EXIT_MARKER}$?", timeout=timeout,
                                      encoding="utf-8", rstrip=False)
-        except AdbTimeout as exc:
-            raise DeviceTimeout(
-                Msg("The phone (t:{tid}) did not answer within {seconds} s.",
-                    {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
-        except (AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' shell2 on a drop
-            raise self._gone(exc) from exc
         idx = raw.rfind(_EXIT_MARKER)
         if idx < 0:
             return ShellResult(output=raw, exit_code=None)
@@ -348,7 +355,7 @@ class PhoneLink:
         """``exec:`` service: stream ``payload`` to the command's stdin, return its output.
         Used for streamed installs (``cmd package install -S N``)."""
         self.round_trips += 1
-        try:
+        with self._answering(timeout):
             conn = self._device.open_transport(timeout=timeout)
             try:
                 conn.send_command("exec:" + command)
@@ -358,12 +365,6 @@ class PhoneLink:
                 out = conn.read_until_close(encoding="utf-8")
             finally:
                 conn.close()
-        except AdbTimeout as exc:
-            raise DeviceTimeout(
-                Msg("The phone (t:{tid}) did not answer within {seconds} s.",
-                    {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
-        except (AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' shell2 on a drop
-            raise self._gone(exc) from exc
         return str(out)
 
     def open_stream(self, command: str, timeout: float = 15.0) -> ShellStream:
@@ -371,7 +372,7 @@ class PhoneLink:
         service and read its output as it comes (:class:`ShellStream`); closing the stream
         ends the command on the phone."""
         self.round_trips += 1
-        try:
+        with self._answering(timeout):
             conn = self._device.open_transport(timeout=timeout)
             try:
                 conn.send_command("shell:" + command)
@@ -379,19 +380,11 @@ class PhoneLink:
             except BaseException:
                 conn.close()
                 raise
-        except AdbTimeout as exc:
-            raise DeviceTimeout(
-                Msg("The phone (t:{tid}) did not answer within {seconds} s.",
-                    {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
-        except (AdbError, OSError, EOFError) as exc:
-            raise self._gone(exc) from exc
         return ShellStream(conn, self._gone)
 
     def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
-        try:
+        with self._answering(timeout=120.0):
             self._device.sync.push(data, remote, mode=mode)
-        except (AdbError, OSError, EOFError) as exc:  # EOFError: adbutils' shell2 on a drop
-            raise self._gone(exc) from exc
 
     def reboot(self) -> None:
         try:

@@ -18,7 +18,7 @@ from checks.base import CheckResult, Msg, Status
 from checks.registry import CHECK_ORDER
 from inventory.store import Inventory, utc_now
 from provision import batch
-from provision.errors import BadInputError, TraomayError
+from provision.errors import BadInputError, DeviceGone, TraomayError
 from provision.redact import redact
 
 ALWAYS_SECTIONS = {"getprop": "getprop"}
@@ -66,7 +66,13 @@ def run_checks(link, names: list[str], criteria: Mapping[str, Mapping[str, Any]]
     start_trips = link.round_trips
     cmd = batch.build(_sections_for(modules.values()))
     output = link.shell(cmd.command_line, timeout=120.0).output
-    sections = {name: s.text for name, s in batch.split(cmd, output).items()}
+    found = batch.split(cmd, output)
+    if cmd.names and cmd.names[-1] not in found:
+        # Every section ends with an echo, so a missing last marker means the phone went away
+        # (unplugged, USB reset) mid-call: record nothing rather than half an inspection.
+        raise DeviceGone(Msg("The phone stopped answering during the checks: check the cable "
+                             "and run the inspection again."), detail=output[-300:])
+    sections = {name: s.text for name, s in found.items()}
     results: list[CheckResult] = []
     all_facts: dict[str, Any] = {}
     for name, mod in modules.items():

@@ -154,3 +154,33 @@ def test_full_inspect_keeps_what_a_person_settled(all_phones, tmp_path):
         again = inspect_and_record(link, inv, report.device_id, ["appearance", "camera"], crit)
         assert {r.name: r.status.value for r in again.results}["appearance"] == "pass"
         assert inv.latest_results(report.device_id)["appearance"]["status"] == "pass"
+
+
+def test_phone_unplugged_mid_inspection_records_nothing(adb_server, tmp_path):
+    """The phone's connection drops in the middle of the batched output (a simulator wire
+    fault): the inspection raises DeviceGone and the inventory gets nothing of it."""
+    from provision.errors import DeviceGone
+    from simulator.wire_faults import DropConnection, WireFaults
+
+    class DropMidInspection(WireFaults):
+        armed = False
+
+        async def before_write(self, server, stream, chunk):
+            if self.armed and b"@@TM:" in chunk:
+                raise DropConnection()
+            return chunk
+
+    fault = DropMidInspection()
+    phone = Phone.from_profile("samsung-galaxy-a55")
+    with SimulatedHub([phone], adb_port=adb_server.port, faults=[fault]):
+        hub = adb_server.hub()
+        link = hub.link(hub.list_phones()[0])
+        with Inventory(tmp_path / "inv.sqlite") as inv:
+            report = identify_listing(hub, link.listing)[1]
+            record_identity(inv, report, serial_shared=False)
+            fault.armed = True
+            with pytest.raises(DeviceGone):
+                inspect_and_record(link, inv, report.device_id, list(AUTOMATIC),
+                                   fast_criteria())
+            assert inv.db["runs"].count == 0 and inv.db["check_results"].count == 0
+            assert [e["kind"] for e in inv.events(report.device_id)] == ["seen"]
