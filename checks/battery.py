@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import CheckResult, ResultMaker, Status, Unknown, known
+from checks.base import N_, CheckResult, ResultMaker, Status, Unknown, known
 
 # DrainTest, drain_estimate and evaluate_drain are re-exported for the CLI (battery-test).
 from checks.battery_drain import DrainTest as DrainTest
@@ -56,6 +56,15 @@ HEALTH_NAMES = {
     6: "unspecified_failure", 7: "cold",
 }
 FAILED_HEALTH = frozenset({3, 4, 5, 6})
+# One whole sentence per failed health, so each is translated whole (not a word inside).
+FAILED_HEALTH_MSGIDS = {
+    3: N_("The battery overheats (health: overheat): the battery must be replaced"),
+    4: N_("The battery is dead (health: dead): the battery must be replaced"),
+    5: N_("The battery voltage is too high (health: over_voltage): the battery must be "
+          "replaced"),
+    6: N_("The battery reports a failure (health: unspecified_failure): the battery must be "
+          "replaced"),
+}
 
 # Only the first lines after this header are needed (the whole dump can be >1 MB).
 _STATS_HEADER = "Statistics since last charge:"
@@ -258,8 +267,8 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     if s.present is False:
         return _result(Status.FAIL, "No battery detected", m)
     if isinstance(s.health, int) and s.health in FAILED_HEALTH:
-        return _result(Status.FAIL, "Battery health is {health}: the battery must be replaced",
-                       m, health=HEALTH_NAMES[s.health])
+        return _result(Status.FAIL, FAILED_HEALTH_MSGIDS[s.health], m,
+                       health=HEALTH_NAMES[s.health])
     if s.health == 7:
         return _result(Status.NEEDS_OPERATOR, "Battery reports it is too cold: let the phone "
                        "warm to room temperature, then check again", m)
