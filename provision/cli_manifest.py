@@ -7,8 +7,19 @@ from typing import Annotated
 
 import typer
 
+from checks.base import N_
 from provision.cli import app
 from provision.i18n import _
+
+FILE_STATUS_LABELS = {
+    "ok": N_("OK"),
+    "not_pinned": N_("not pinned yet"),
+    "missing": N_("file missing"),
+    "hash_mismatch": N_("file changed"),
+    "bad_apk": N_("not a valid APK"),
+    "signer_mismatch": N_("other publisher"),
+    "wrong_app": N_("wrong app"),
+}
 
 manifest_app = typer.Typer(no_args_is_help=True, help="apk_manifest.yaml: pin and check apps.")
 app.add_typer(manifest_app, name="manifest")
@@ -50,6 +61,7 @@ def check_cmd(
     manifest: Annotated[Path | None, typer.Option("--manifest")] = None,
 ) -> None:
     """Verify every APK file: present, same SHA-256, same signer, same package and version."""
+    from checks.base import Msg
     from provision import ui
     from provision.manifest import check, load_manifest
 
@@ -58,7 +70,9 @@ def check_cmd(
     for row in rows_data:
         style = "green" if row.ok else "red"
         rows.append([ui.cell(row.app), ui.cell(row.path or "-"),
-                     ui.cell(row.status.value, style), ui.msg_cell(row.message)])
+                     ui.msg_cell(Msg(FILE_STATUS_LABELS.get(row.status.value,
+                                                            row.status.value)), style),
+                     ui.msg_cell(row.message)])
     ui.console().print(ui.table(_("App manifest check"),
                                 [_("App"), _("File"), _("Status"), _("Details")], rows))
     if not all(r.ok for r in rows_data):
