@@ -172,9 +172,9 @@ def test_phone_unplugged_mid_inspection_records_nothing(adb_server, tmp_path):
 
     fault = DropMidInspection()
     phone = Phone.from_profile("samsung-galaxy-a55")
-    with SimulatedHub([phone], adb_port=adb_server.port, faults=[fault]):
+    with SimulatedHub([phone], adb_port=adb_server.port, faults=[fault]) as sim:
         hub = adb_server.hub()
-        link = hub.link(hub.list_phones()[0])
+        link = hub.link(hub.find(sim.addresses[0]))
         with Inventory(tmp_path / "inv.sqlite") as inv:
             report = identify_listing(hub, link.listing)[1]
             record_identity(inv, report, serial_shared=False)
