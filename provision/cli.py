@@ -110,10 +110,11 @@ def connected_phone(serial: str) -> ConnectedPhone:
 
 @app.command()
 def devices() -> None:
-    """List attached phones and what to do for each one that is not ready."""
+    """List attached phones, record them in the inventory, and say what to do for each one
+    that is not ready."""
     from provision import ui
     from provision.device import instruction_for_state
-    from provision.pipeline import identify_listing
+    from provision.pipeline import process_phones
 
     hub = _hub()
     listings = hub.list_phones()
@@ -121,10 +122,8 @@ def devices() -> None:
     if not listings:
         con.print(_("No phone found. Plug phones in, unlock them and allow USB debugging."))
         return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        reports = list(pool.map(lambda item: identify_listing(hub, item)[1], listings))
+    with open_inventory() as inv:  # every phone seen is recorded, with station and time
+        reports = process_phones(hub, inv, listings)
     rows = []
     for rep in reports:
         ident = rep.identity

@@ -377,9 +377,17 @@ class Phone:
             self._wipe_on_boot = False
             self._test_harness_wipe()
 
-    def _test_harness_wipe(self) -> None:
-        """What TestHarnessModeService does after its factory reset (Android 10+, AOSP):
-        user data gone, setup wizard skipped, lock screen off, adb kept, location on."""
+    def factory_reset_from_settings(self) -> None:
+        """The volunteer erases the phone in Settings (any version): user data, accounts and
+        the adb keys are gone, USB debugging is off and the setup wizard runs again. The
+        caller (hub.unplug/replug) models the phone leaving and coming back."""
+        self._wipe_user_data()
+        self._reset_settings(_android_id(f"{self.profile.name}#settings{self.boot_count}"))
+        self.settings["global"].update({"adb_enabled": "0", "device_provisioned": "0"})
+        self.props.pop("persist.sys.test_harness", None)
+        self._authorized = False  # the adb keys were in /data: "Allow USB debugging?" again
+
+    def _wipe_user_data(self) -> None:
         self.apps = {n: a for n, a in self.apps.items() if a.system}
         self.accounts = []
         self.lock_screen = "none"
@@ -388,6 +396,11 @@ class Phone:
             "/sdcard/DCIM", "/sdcard/DCIM/Camera", "/sdcard/Download"}
         self.camera = CameraState()
         self.wifi_enabled = self.wifi_scanned = False
+
+    def _test_harness_wipe(self) -> None:
+        """What TestHarnessModeService does after its factory reset (Android 10+, AOSP):
+        user data gone, setup wizard skipped, lock screen off, adb kept, location on."""
+        self._wipe_user_data()
         self._reset_settings(_android_id(f"{self.profile.name}#{self.boot_count}"))
         self.settings["global"].update({
             "device_provisioned": "1", "adb_enabled": "1", "development_settings_enabled": "1",

@@ -182,3 +182,38 @@ def test_finalize_after_testharness_reset_warns_and_keeps_adb(sim, tmp_path):
     assert result.still_test_harness and TEST_HARNESS_WARNING in result.warnings
     assert not result.adb_disabled
     assert phones[0].get_setting("global", "adb_enabled") == "1"
+
+
+def test_android_9_guided_manual_reset_resumes_the_same_record(sim, tmp_path):
+    """Android < 10 has no Test Harness Mode: the volunteer erases the phone in Settings,
+    turns USB debugging on again and taps Allow; the toolkit waits and files the phone that
+    comes back under the same inventory record."""
+    import threading
+    import time
+
+    phones, hub, adb_hub = sim("vivo-v15")
+    steps = []
+    with Inventory(tmp_path / "inv.sqlite") as inv:
+        listing, _link, report = _phone(adb_hub, inv)
+
+        def volunteer():
+            while len(steps) < 4:  # the four Settings steps were shown
+                time.sleep(0.05)
+            hub.unplug(0)
+            phones[0].factory_reset_from_settings()
+            time.sleep(0.3)
+            hub.replug(0)  # USB debugging on again, cable back in
+            time.sleep(0.3)
+            hub.allow(0)  # "Allow USB debugging?" -> Allow
+
+        helper = threading.Thread(target=volunteer)
+        helper.start()
+        outcome = reset_phone(adb_hub, listing, report.identity, inv, report.device_id,
+                              come_back_timeout=30, on_wait=steps.append)
+        helper.join()
+        assert outcome.method == "manual"
+        assert "Erase all data" in steps[0].msgid
+        assert outcome.accounts_after == 0
+        assert outcome.identity_after.android_id != report.identity.android_id
+        assert inv.find_device_id(outcome.identity_after.candidate_keys()) == report.device_id
+        assert len(inv.devices()) == 1

@@ -67,6 +67,8 @@ def test_unauthorized_phone_gets_the_instruction_then_is_identified(hub_of, adb_
     assert out.returncode == 0, out.stderr
     assert "Allow" in out.stdout and "unauthorized" in out.stdout
     assert "OPPO" in out.stdout
+    with Inventory(tmp_path / "inv.sqlite") as inv:  # the ready phone seen is recorded
+        assert [d["model"] for d in inv.devices()] == ["CPH1909"]
     waiting = next(p for p in hub.list_phones() if p.state == "unauthorized")
     refused = _traomay(adb_server, tmp_path / "inv.sqlite", "identify", waiting.serial)
     assert refused.returncode == 4
