@@ -71,7 +71,7 @@ def _run(serial: str, only: str | None, kind: str, criteria_path: Path | None,
         con.print(ui.table(_("Checks on {model} (t:{tid})").format(
             model=ui.for_terminal(phone.identity.marketing_name), tid=phone.listing.transport_id),
             [_("Check"), _("Result"), _("Details")], rows))
-        con.print(ui.cell(_("Verdict: ") + _(verdict.verdict.upper()),
+        con.print(ui.line(_("Verdict: ") + _(verdict.verdict.upper()),
                           ui.STATUS_STYLE.get(verdict.verdict, "")))
     if verdict.verdict == "fail":
         raise typer.Exit(1)
@@ -140,7 +140,7 @@ def explain(
     for line in verdict.lines:
         rows.append([ui.msg_cell(line.label),
                      ui.status_text(line.status) if line.status != "missing"
-                     else ui.cell(_("not checked yet"), "yellow"),
+                     else ui.line(_("not checked yet"), "yellow"),
                      ui.msg_cell(line.summary) if line.summary else ui.cell(""),
                      ui.cell((line.at or "")[:16].replace("T", " "))])
     title = _("Phone {name} ({serial}), inventory id {id}").format(
@@ -148,7 +148,7 @@ def explain(
         serial=ui.for_terminal(record.get("serial")), id=device_id)
     con.print(ui.table(title, [_("Criterion"), _("Result"), _("Evidence"), _("Date (UTC)")],
                        rows))
-    con.print(ui.cell(_("Verdict: ") + _(verdict.verdict.upper()),
+    con.print(ui.line(_("Verdict: ") + _(verdict.verdict.upper()),
                       ui.STATUS_STYLE.get(verdict.verdict, "")))
 
 

@@ -43,7 +43,7 @@ def _show_result(result: Any, verdict: str) -> None:
     con.print(ui.table(_("Recorded"), [_("Check"), _("Result"), _("Details")],
                        [[ui.cell(result.name), ui.status_text(result.status),
                          ui.msg_cell(result.summary)]]))
-    con.print(ui.cell(_("Verdict: ") + _(verdict.upper()), ui.STATUS_STYLE.get(verdict, "")))
+    con.print(ui.line(_("Verdict: ") + _(verdict.upper()), ui.STATUS_STYLE.get(verdict, "")))
 
 
 def _say(msg: Msg, style: str = "") -> None:

@@ -60,7 +60,7 @@ def reset(
     con = ui.console()
     phone = connected_phone(serial)
     if force:
-        con.print(ui.cell(_("--force: if a Google account is still on the phone, the next "
+        con.print(ui.line(_("--force: if a Google account is still on the phone, the next "
                             "owner may be locked out by Factory Reset Protection. This is "
                             "recorded."), "bold yellow"))
     with open_inventory() as inv:
@@ -69,7 +69,7 @@ def reset(
                               force=force, come_back_timeout=float(timeout),
                               on_wait=lambda m: con.print(ui.msg_cell(m, "cyan")))
     after = outcome.identity_after
-    con.print(ui.cell(_("Reset done ({method}). Google accounts on the phone now: {n}.")
+    con.print(ui.line(_("Reset done ({method}). Google accounts on the phone now: {n}.")
                       .format(method=outcome.method, n=outcome.accounts_after), "bold green"))
     if after is not None and outcome.accounts_after:
         raise typer.Exit(1)

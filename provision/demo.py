@@ -125,7 +125,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
 
     def say(report: PhoneReport, msg: Msg) -> None:
         with lock:
-            con.print(ui.cell(f"t:{report.listing.transport_id} {ui.phone_name(report.identity)}"
+            con.print(ui.line(f"t:{report.listing.transport_id} {ui.phone_name(report.identity)}"
                               f": {render(msg)}", "yellow"))
 
     def remove_account(report: PhoneReport) -> bool:
@@ -144,7 +144,7 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
     home = Path(tempfile.mkdtemp(prefix="traomay-demo-"))
     try:
         port = free_port(15037)
-        con.print(ui.cell(_("Starting a private adb server on port {port} and {n} simulated "
+        con.print(ui.line(_("Starting a private adb server on port {port} and {n} simulated "
                             "phones…").format(port=port, n=len(sim_phones)), "bold"))
         with private_adb_server(home, port) as server, \
                 SimulatedHub(sim_phones, adb_port=port) as sim_hub, \
@@ -155,14 +155,14 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
             listings = _wait_listed(hub, len(sim_phones))
             waiting = [p for p in listings if p.state == "unauthorized"]
             for listing in waiting:
-                con.print(ui.cell(_("Phone {serial}: {todo}").format(
+                con.print(ui.line(_("Phone {serial}: {todo}").format(
                     serial=listing.serial, todo=render(instruction_for_state(listing.state))),
                     "yellow"))
             if waiting:
-                con.print(ui.cell(_("(demo) The volunteer taps \"Allow\" on that phone."), "dim"))
+                con.print(ui.line(_("(demo) The volunteer taps \"Allow\" on that phone."), "dim"))
                 sim_hub.allow(0)
                 hub.wait_for(lambda p: p.serial == waiting[0].serial and p.ready, timeout=15)
-            con.print(ui.cell(_("Identify, check, remove old accounts, install apps: all "
+            con.print(ui.line(_("Identify, check, remove old accounts, install apps: all "
                                 "phones at once…"), "bold"))
             stages: list[PhoneStage] = [
                 inspect_stage(criteria, volunteer, list(CHECK_ORDER)),
@@ -175,12 +175,12 @@ def run_demo(db_path: Path | None = None, phones: int | None = None,
             reports = process_phones(hub, inventory, hub.list_phones(), later_stages=stages)
             elapsed = time.monotonic() - started
             _print_reports(con, reports)
-            con.print(ui.cell(_("Phones processed at once: {n}, in {s:.1f} s.").format(
+            con.print(ui.line(_("Phones processed at once: {n}, in {s:.1f} s.").format(
                 n=len(reports), s=elapsed)))
             _print_summary(con, reports, inventory)
-        con.print(ui.cell(_("Inventory written to {path}").format(path=db_path.resolve()),
+        con.print(ui.line(_("Inventory written to {path}").format(path=db_path.resolve()),
                           "bold green"))
-        con.print(ui.cell(_("Look at one phone: traomay --db {path} explain id:1").format(
+        con.print(ui.line(_("Look at one phone: traomay --db {path} explain id:1").format(
             path=db_path), "dim"))
         return 0 if len(reports) == len(names) and all(r.ok for r in reports) else 1
     finally:
@@ -226,14 +226,14 @@ def _print_reports(con, reports: list[PhoneReport]) -> None:
 def _print_summary(con, reports: list[PhoneReport], inventory: Inventory) -> None:
     verdicts = [r.stages["verdict"].verdict for r in reports if "verdict" in r.stages]
     trips = [r.stages.get("round_trips", 0) for r in reports]
-    con.print(ui.cell(_("Verdicts: {p} pass, {f} fail, {i} waiting for a person.").format(
+    con.print(ui.line(_("Verdicts: {p} pass, {f} fail, {i} waiting for a person.").format(
         p=verdicts.count("pass"), f=verdicts.count("fail"), i=verdicts.count("incomplete")),
         "bold"))
-    con.print(ui.cell(_("Devices in the inventory: {n} (two phones share serial "
+    con.print(ui.line(_("Devices in the inventory: {n} (two phones share serial "
                         "0123456789ABCDEF and are still two records).").format(
         n=len(inventory.devices())), "dim"))
     if trips:
-        con.print(ui.cell(_("adb shell calls per phone for the checks: {lo}-{hi} (all "
+        con.print(ui.line(_("adb shell calls per phone for the checks: {lo}-{hi} (all "
                             "read-only outputs in one call; the rest are radio tests).").format(
             lo=min(trips), hi=max(trips)), "dim"))
 
@@ -256,7 +256,7 @@ def run_training_hub(phones: int, profile_names: str | None, list_only: bool,
     hub = AdbHub(port=adb_port)
     hub.ensure_server()
     with SimulatedHub(sim_phones, adb_port=hub.port) as sim_hub:
-        con.print(ui.cell(_("{n} simulated phones attached to the adb server on port {port}. "
+        con.print(ui.line(_("{n} simulated phones attached to the adb server on port {port}. "
                             "Use 'traomay devices' in another terminal. Ctrl-C to stop.").format(
             n=len(sim_phones), port=hub.port), "bold"))
         sim_hub.run_forever_until_interrupted()

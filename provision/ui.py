@@ -30,8 +30,13 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def cell(value: object, style: str = "") -> Text:
-    return Text(for_terminal(value), style=style)
+def cell(value: object, style: str = "", max_len: int = 200) -> Text:
+    return Text(for_terminal(value, max_len=max_len), style=style)
+
+
+def line(value: object, style: str = "") -> Text:
+    """A whole message line (our own sentence, perhaps with a phone's name in it)."""
+    return cell(value, style, max_len=1000)
 
 
 def phone_name(identity: object) -> str:
