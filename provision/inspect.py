@@ -19,7 +19,7 @@ from checks.registry import CHECK_ORDER
 from inventory.store import Inventory, utc_now
 from provision import batch
 from provision.errors import BadInputError, DeviceGone, TraomayError
-from provision.redact import redact
+from provision.redact import redact_section
 
 ALWAYS_SECTIONS = {"getprop": "getprop"}
 
@@ -71,7 +71,8 @@ def run_checks(link, names: list[str], criteria: Mapping[str, Mapping[str, Any]]
         # Every section ends with an echo, so a missing last marker means the phone went away
         # (unplugged, USB reset) mid-call: record nothing rather than half an inspection.
         raise DeviceGone(Msg("The phone stopped answering during the checks: check the cable "
-                             "and run the inspection again."), detail=output[-300:])
+                             "and run the inspection again."),
+                         detail=f"sections received: {len(found)} of {len(cmd.names)}")
     sections = {name: s.text for name, s in found.items()}
     results: list[CheckResult] = []
     all_facts: dict[str, Any] = {}
@@ -95,7 +96,7 @@ def run_checks(link, names: list[str], criteria: Mapping[str, Mapping[str, Any]]
             results.append(CheckResult(name, Status.ERROR, Msg(
                 "This check failed unexpectedly ({kind}); rerun it, and report it if it "
                 "happens again.", {"kind": type(exc).__name__}), {}))
-    kept = {name: redact(text) for name, text in sections.items()}
+    kept = {name: redact_section(name, text) for name, text in sections.items()}
     return Inspection(results, kept, link.round_trips - start_trips, facts=all_facts)
 
 

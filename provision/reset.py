@@ -46,10 +46,18 @@ MANUAL_RESET_STEPS: tuple[Msg, ...] = (
 
 
 def google_account_count(link: PhoneLink) -> tuple[int | None, Status]:
+    """Google accounts on the phone; None unless the account list was really read (an
+    ERROR result — cut or unknown dump — must never look like "no account")."""
     inspection = run_checks(link, ["accounts"], {}, active=False)
     result = inspection.results[0]
     count = result.measurements.get("google_accounts")
-    return (int(count) if isinstance(count, int) else None), result.status
+    if result.status not in (Status.PASS, Status.FAIL) or not isinstance(count, int):
+        return None, result.status
+    if result.measurements.get("frp_active") is True:
+        raise ResetRefused(Msg(
+            "This phone is locked by Factory Reset Protection (its donor reset it without "
+            "removing the Google account). A reset cannot help: contact the donor."))
+    return count, result.status
 
 
 def reset_phone(hub: AdbHub, listing: PhoneListing, identity: Identity, inventory: Inventory,

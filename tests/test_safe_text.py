@@ -37,3 +37,20 @@ def test_redact_removes_owner_data():
     out = redact(text)
     assert "nguoicu" not in out and "10.123456" not in out and "912345678" not in out
     assert "type=com.google" in out
+
+
+def test_redact_sections_drop_or_clean_owner_data():
+    from provision.redact import NOT_KEPT_NOTE, redact, redact_section
+
+    assert redact_section("accounts", "Account {name=Van A, Lan, type=com.google}") == \
+        NOT_KEPT_NOTE
+    assert redact_section("wifi", '"FAKE-SSID-01" aa:bb:cc:00:00:01') == NOT_KEPT_NOTE
+    props = ("[net.hostname]: [RedmiNote7-moumouRed]\n[persist.sys.device_name]: [Lan's phone]\n"
+             "[ro.product.model]: [Redmi Note 7]\n[ril.iccid.sim1]: [8984000000000000000]\n")
+    out = redact_section("getprop", props)
+    assert "moumou" not in out and "Lan" not in out and "8984" not in out
+    assert "[ro.product.model]: [Redmi Note 7]" in out and "[net.hostname]: [redacted]" in out
+    users = redact("User UserInfo{0:Nguyễn Thị Lan:c13} running")
+    assert "Nguyễn" not in users and "UserInfo{0:[redacted]:c13}" in users
+    acct = redact("Account {name=Van A, Lan, type=com.google}")
+    assert "Van" not in acct and "type=com.google" in acct
