@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
 
 from checks.base import CheckResult, Msg
 from inventory.migrations import migrations
@@ -63,6 +64,7 @@ class Inventory:
         self.path = Path(path)
         self.station = station or default_station()
         self._lock = threading.RLock()
+        conn = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
@@ -72,6 +74,8 @@ class Inventory:
             with self._lock:
                 migrations.apply(self.db)
         except (sqlite3.Error, OSError) as exc:
+            if conn is not None:
+                conn.close()  # Windows keeps a file locked while a connection is open
             raise InventoryError(
                 Msg("Cannot open the inventory {path}: check the path and that no other "
                     "program holds it.", {"path": str(self.path)}), detail=str(exc)) from exc
@@ -85,18 +89,30 @@ class Inventory:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _read(self, fn):
+        with self._lock:
+            try:
+                return fn()
+            except (sqlite3.Error, NotFoundError, zlib.error, ValueError) as exc:
+                raise InventoryError(
+                    Msg("Could not read the inventory {path}: it may be damaged or in use by "
+                        "another program.", {"path": str(self.path)}), detail=str(exc)) from exc
+
     def _write(self, fn):
         with self._lock:
             try:
                 with self.db.atomic():
                     return fn()
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, NotFoundError) as exc:
                 raise InventoryError(
                     Msg("Could not write to the inventory {path}; nothing was changed.",
                         {"path": str(self.path)}), detail=str(exc)) from exc
 
     # -- devices -----------------------------------------------------------------------
     def find_device_id(self, keys: Iterable[str]) -> int | None:
+        return self._read(lambda: self._find_device_id(keys))
+
+    def _find_device_id(self, keys: Iterable[str]) -> int | None:
         for key in keys:
             row = self.db.execute(
                 "SELECT device_id FROM device_keys WHERE key = ?", [key]).fetchone()
@@ -120,7 +136,7 @@ class Inventory:
         fields["imei_count"] = len(identity_json.get("imeis") or [])
 
         def write() -> DeviceRecord:
-            device_id = self.find_device_id(keys)
+            device_id = self._find_device_id(keys)
             created = device_id is None
             if created:
                 device_id = self.db["devices"].insert(
@@ -151,10 +167,13 @@ class Inventory:
         self._write(write)
 
     def device(self, device_id: int) -> dict[str, Any]:
-        return dict(self.db["devices"].get(device_id))
+        return self._read(lambda: dict(self.db["devices"].get(device_id)))
 
     def resolve_device(self, selector: str) -> int:
         """``id:N`` or a serial that names exactly one phone in the inventory."""
+        return self._read(lambda: self._resolve_device(selector))
+
+    def _resolve_device(self, selector: str) -> int:
         sel = selector.strip()
         if sel.lower().startswith("id:") and sel[3:].isdigit():
             row = self.db.execute("SELECT id FROM devices WHERE id = ?", [int(sel[3:])]).fetchone()
@@ -173,7 +192,7 @@ class Inventory:
         return ids[0]
 
     def devices(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db["devices"].rows_where(order_by="id")]
+        return self._read(lambda: [dict(r) for r in self.db["devices"].rows_where(order_by="id")])
 
     def set_device_fields(self, device_id: int, **values: Any) -> None:
         self._write(lambda: self.db["devices"].update(device_id, values))
@@ -188,8 +207,8 @@ class Inventory:
         self._write(lambda: self._event(device_id, kind, data or {}, utc_now()))
 
     def events(self, device_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db["events"].rows_where("device_id = ?", [device_id],
-                                                              order_by="id")]
+        return self._read(lambda: [dict(r) for r in self.db["events"].rows_where(
+            "device_id = ?", [device_id], order_by="id")])
 
     # -- check runs --------------------------------------------------------------------
     def record_run(self, device_id: int, kind: str, started_at: str,
@@ -218,6 +237,9 @@ class Inventory:
 
     def latest_results(self, device_id: int) -> dict[str, dict[str, Any]]:
         """The newest result of each check for a phone (what its verdict is computed from)."""
+        return self._read(lambda: self._latest_results(device_id))
+
+    def _latest_results(self, device_id: int) -> dict[str, dict[str, Any]]:
         rows = self.db.execute(
             "SELECT c.* FROM check_results c JOIN (SELECT check_name, MAX(id) AS id "
             "FROM check_results WHERE device_id = ? GROUP BY check_name) m ON c.id = m.id "
@@ -232,5 +254,5 @@ class Inventory:
         return out
 
     def raw_outputs(self, run_id: int) -> dict[str, str]:
-        blob = self.db["runs"].get(run_id)["raw_outputs"]
-        return json.loads(zlib.decompress(blob).decode("utf-8"))
+        return self._read(lambda: json.loads(
+            zlib.decompress(self.db["runs"].get(run_id)["raw_outputs"]).decode("utf-8")))

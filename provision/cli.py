@@ -79,7 +79,9 @@ class ConnectedPhone:
         from provision.pipeline import PhoneReport, record_identity
 
         report = PhoneReport(self.listing, self.identity)
-        record_identity(inventory, report, serial_shared=False)
+        # Another phone on the hub with the same serial: the serial cannot tell them apart.
+        shared = sum(p.serial == self.listing.serial for p in self.hub.list_phones()) > 1
+        record_identity(inventory, report, serial_shared=shared)
         if report.problem is not None or report.device_id is None:
             from provision.errors import InventoryError
 
@@ -221,11 +223,19 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # a bug: say where the details are
-        import tempfile
         import traceback
 
-        log = Path(tempfile.gettempdir()) / "traomay-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        from inventory.store import default_db_path
+
+        # Next to the user's inventory, not in a shared temp folder; frames and the error
+        # type only (an exception's message can carry text from a phone).
+        log = default_db_path().parent / "traomay-error.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("".join(traceback.format_tb(exc.__traceback__))
+                           + type(exc).__name__ + "\n", encoding="utf-8")
+        except OSError:
+            log = Path("(not written)")
         set_language(OPTIONS.lang)
         print(_("Unexpected error ({kind}). Details were written to {path}; please send that "
                 "file to the team.").format(kind=type(exc).__name__, path=log), file=sys.stderr)

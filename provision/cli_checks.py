@@ -107,8 +107,17 @@ def attest(
     by: Annotated[str, typer.Option("--by", help="Who looked at the phone.")],
 ) -> None:
     """Record the appearance check a person made (screen, back cover)."""
-    inputs = {"appearance": {"screen_ok": screen.strip().lower() == "ok",
-                             "back_ok": back.strip().lower() == "ok", "who": by}}
+    from checks.base import Msg
+    from provision.errors import BadInputError
+
+    screen_word, back_word = screen.strip().lower(), back.strip().lower()
+    if screen_word not in ("ok", "cracked") or back_word not in ("ok", "bulging"):
+        raise BadInputError(Msg("Use --screen ok or --screen cracked, and --back ok or --back "
+                                "bulging."))
+    if not by.strip():
+        raise BadInputError(Msg("Say who looked at the phone with --by NAME."))
+    inputs = {"appearance": {"screen_ok": screen_word == "ok", "back_ok": back_word == "ok",
+                             "who": by.strip()}}
     _run(serial, "appearance", "recheck", None, False, operator_inputs=inputs)
 
 

@@ -166,6 +166,25 @@ def free_port(start: int = 15037) -> int:
     raise AdbServerError(Msg("No free TCP port found for the adb server."))
 
 
+def listing_model(model: str) -> str:
+    """``ro.product.model`` as ``adb devices -l`` shows it: adb turns every byte that is
+    not an ASCII letter or digit into '_' (so a UTF-8 character becomes several '_')."""
+    return "".join(c if c.isascii() and c.isalnum() else "_" * len(c.encode("utf-8"))
+                   for c in model)
+
+
+def same_phone_back(listing: PhoneListing, model: str):
+    """Predicate: the phone of ``listing`` is back ready after a reboot or replug (same
+    adb serial and model; a new transport id is normal)."""
+    wanted = listing_model(model)
+
+    def same(p: PhoneListing) -> bool:
+        return p.ready and p.serial == listing.serial and (not p.model or not wanted
+                                                          or p.model == wanted)
+
+    return same
+
+
 @dataclass(frozen=True)
 class PhoneListing:
     """One line of ``adb devices -l``."""

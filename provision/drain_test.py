@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from checks.base import Msg, Unknown
 from checks.battery_drain import DrainTest
 from checks.battery_service import parse_battery_service
-from provision.device import AdbHub, PhoneListing
+from provision.device import AdbHub, PhoneListing, same_phone_back
 from provision.errors import TraomayError
 
 SCREEN_TIMEOUT = ("system", "screen_off_timeout")
@@ -50,13 +50,7 @@ def read_level(link) -> int:
 
 
 def _same_phone(listing: PhoneListing, model: str) -> Callable[[PhoneListing], bool]:
-    banner_model = "".join(c if c.isalnum() else "_" for c in model)
-
-    def same(p: PhoneListing) -> bool:
-        return (p.ready and p.serial == listing.serial
-                and (not p.model or not banner_model or p.model == banner_model))
-
-    return same
+    return same_phone_back(listing, model)
 
 
 def _wait(hub: AdbHub, predicate: Callable[[list[PhoneListing]], PhoneListing | bool | None],

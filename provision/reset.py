@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from checks.base import Msg, Status
 from inventory.store import Inventory
-from provision.device import AdbHub, PhoneLink, PhoneListing
+from provision.device import AdbHub, PhoneLink, PhoneListing, same_phone_back
 from provision.errors import DeviceTimeout, TraomayError
 from provision.identify import Identity, identify
 from provision.inspect import run_checks
@@ -131,11 +131,10 @@ def _wait_back(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: 
         if not any(p.transport_id == listing.transport_id and p.ready for p in hub.list_phones()):
             break
         time.sleep(0.2)
-    banner_model = "".join(c if c.isalnum() else "_" for c in identity.model)
+    same = same_phone_back(listing, identity.model)
 
     def is_back(p: PhoneListing) -> bool:
-        return (p.ready and p.serial == listing.serial and p.transport_id != listing.transport_id
-                and (not p.model or p.model == banner_model))
+        return same(p) and p.transport_id != listing.transport_id
 
     back = hub.wait_for(is_back, timeout=max(0.0, deadline - time.monotonic()))
     if back is None:

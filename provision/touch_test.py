@@ -15,6 +15,7 @@ No printing here: the CLI renders through ``on_progress``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from checks.touch_grid import GridResult, TouchGrid
 from provision.errors import TraomayError
 
 POINTER_LOCATION = ("system", "pointer_location")
+
+
+_INPUT_NODE = re.compile(r"^/dev/input/event\d{1,3}$")
 
 
 class TouchTestError(TraomayError):
@@ -98,7 +102,9 @@ def run_touch_test(link, cols: int, rows: int, timeout: float,
         link.shell("settings put system pointer_location 1", timeout=15.0)
     started = clock()
     ended_by = "timeout"
-    command = "getevent -lt" + (f" {target.path}" if target.path else "")
+    # The path comes from the phone's own dump: only a plain input node goes on the command line.
+    path = target.path if target.path and _INPUT_NODE.match(target.path) else None
+    command = "getevent -lt" + (f" {path}" if path else "")
     pending = ""
     try:
         with link.open_stream(command) as stream:

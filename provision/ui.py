@@ -74,9 +74,10 @@ def status_text(status: str | Status) -> Text:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Text | str]]) -> Table:
-    t = Table(title=title, title_justify="left", show_lines=False)
+    # Text, not str: rich would read "[...]" in a phone's name as markup.
+    t = Table(title=Text(for_terminal(title, 300)), title_justify="left", show_lines=False)
     for col in columns:
-        t.add_column(col, overflow="fold")
+        t.add_column(Text(for_terminal(col, 100)), overflow="fold")
     for row in rows:
         t.add_row(*[r if isinstance(r, Text) else cell(r) for r in row])
     return t

@@ -70,3 +70,23 @@ def test_inventory_survives_a_rejected_write(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM devices").fetchone()[0] == 1
     conn.close()
+
+
+def test_attest_rejects_words_it_does_not_know():
+    out = run("--lang", "en", "--adb-port", "1", "attest", "t:1", "--screen", "good",
+              "--back", "ok", "--by", "Lan")
+    assert out.returncode == 5
+    assert "--screen ok" in out.stderr
+
+
+def test_hostile_phone_names_are_not_markup():
+    from rich.console import Console
+
+    from provision import ui
+
+    con = Console(width=120, record=True, color_system=None)
+    con.print(ui.table("Phone [bold red]X[/bold] \x1b[2J", ["[link=https://evil]h[/link]"],
+                       [["[/bold] A55"]]))
+    text = con.export_text()
+    assert "[bold red]X[/bold]" in text and "[/bold] A55" in text
+    assert "\x1b" not in text
