@@ -162,6 +162,21 @@ def _check_type(source: str, section: str, key: str, value: Any, default: Any) -
         raise ValueError(
             f"{source}: section {section!r}, key {key!r}: expected {wanted}, got {value!r}"
         )
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        _check_range(source, section, key, float(value))
+
+
+MAX_WAIT_S = 3600.0  # every wait has a limit: no criteria value may make one endless
+
+
+def _check_range(source: str, section: str, key: str, value: float) -> None:
+    where = f"{source}: section {section!r}, key {key!r}"
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        raise ValueError(f"{where}: expected a number of 0 or more, got {value!r}")
+    if key.endswith("_s") and value > MAX_WAIT_S:
+        raise ValueError(f"{where}: at most {MAX_WAIT_S:.0f} seconds, got {value!r}")
+    if key.startswith("poll_interval") and value < 0.05:
+        raise ValueError(f"{where}: at least 0.05 seconds, got {value!r}")
 
 
 def _freeze(value: Any) -> Any:

@@ -230,6 +230,12 @@ _result = ResultMaker(NAME)
 # -- active step ------------------------------------------------------------------------
 
 
+def _safe_start_command(command: str) -> bool:
+    """Only one plain ``am start ...`` line from criteria.yaml is sent to the phone: no
+    second command, pipe, substitution or redirection."""
+    return command.startswith("am start ") and not any(ch in command for ch in ";&|`$<>\n\\")
+
+
 def run_active(
     shell: ShellRunner,
     facts: Facts,
@@ -250,7 +256,7 @@ def run_active(
             shell.shell(_location_command(sdk, on=True, mode=facts.location_mode), timeout=15.0)
             turned_on = True
         start = str(c.get("start_command") or "")
-        if start:
+        if _safe_start_command(start):
             shell.shell(start, timeout=15.0)
         latest = facts
         deadline = clock() + float(c["fix_timeout_s"])

@@ -24,7 +24,10 @@ from provision.errors import TraomayError
 from provision.inspect import run_checks
 
 READY_MSGID = "Call this phone from another phone and confirm that it rings"
-_NUMBER_ROW = re.compile(r"^Row: *\d+ .*?\bnumber=([+\d][\d ]{2,19})(?:,|$)", re.MULTILINE)
+# siminfo keeps a row for every SIM the phone has ever seen (the donor's old SIMs too); only
+# rows whose sim_id is a slot (>= 0) are SIMs in the phone now.
+_NUMBER_ROW = re.compile(
+    r"^Row: *\d+ (?=.*\bsim_id=\d)(?=.*\bnumber=([+\d][\d ]{2,19})(?:,|$)).*$", re.MULTILINE)
 
 
 class CallTestError(TraomayError):
@@ -55,8 +58,8 @@ def read_own_number(link) -> str | None:
     """The SIM's own number (MSISDN) if the phone stores it; many SIMs do not. [INF] read
     from TelephonyProvider's siminfo table, which the shell may be refused on some phones."""
     try:
-        out = link.shell("content query --uri content://telephony/siminfo --projection number",
-                         timeout=15.0).output
+        out = link.shell("content query --uri content://telephony/siminfo "
+                         "--projection sim_id:number", timeout=15.0).output
     except TraomayError:
         return None
     match = _NUMBER_ROW.search(out)

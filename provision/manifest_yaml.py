@@ -91,13 +91,15 @@ def write_manifest(manifest: Manifest) -> None:
     except OSError:
         old = ""
     text = dump_manifest(manifest, header_comment(old))
-    fd, tmp = tempfile.mkstemp(dir=manifest.path.parent, prefix=".apk_manifest.")
+    tmp = ""
     try:
+        fd, tmp = tempfile.mkstemp(dir=manifest.path.parent, prefix=".apk_manifest.")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, manifest.path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
         raise BadInputError(Msg("Cannot write the app manifest {file}.",
                                 {"file": str(manifest.path)}), detail=str(exc)) from None
 

@@ -365,10 +365,17 @@ def content(phone: Phone, args: list[str], stdin: bytes) -> Result:
     uri = args[args.index("--uri") + 1] if "--uri" in args[:-1] else ""
     if args[:1] != ["query"] or uri != "content://telephony/siminfo":
         return _out("Error while accessing provider\n", 1)
+    projection = args[args.index("--projection") + 1].split(":") if "--projection" in \
+        args[:-1] else ["sim_id", "number"]
     numbers = list(getattr(phone, "sim_numbers", []))
-    rows = [f"Row: {i} number={numbers[i] if i < len(numbers) else 'NULL'}"
-            for i in range(len(phone.profile.sims))]
-    return _out("\n".join(rows) + "\n" if rows else "No result found.\n")
+    # TelephonyProvider keeps a row for every SIM ever seen: the first row here is an old
+    # SIM of the donor's (sim_id -1: not in the phone now), then one row per slot.
+    records = [{"sim_id": "-1", "number": "0987000111"}] + [
+        {"sim_id": str(i), "number": numbers[i] if i < len(numbers) else "NULL"}
+        for i in range(len(phone.profile.sims))]
+    rows = [f"Row: {n} " + ", ".join(f"{col}={rec.get(col, 'NULL')}" for col in projection)
+            for n, rec in enumerate(records)]
+    return _out("\n".join(rows) + "\n")
 
 
 COMMANDS: dict[str, Command] = {

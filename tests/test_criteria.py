@@ -108,3 +108,22 @@ def test_empty_file_gives_defaults(tmp_path):
     path = tmp_path / "criteria.yaml"
     path.write_text("# nothing\n", encoding="utf-8")
     assert load_criteria(path)["camera"]["min_back"] == 1
+
+
+@pytest.mark.parametrize("bad", [".inf", "-1", "99999", ".nan"])
+def test_waits_must_be_finite_and_bounded(tmp_path, bad):
+    from checks.criteria import load_criteria
+
+    path = tmp_path / "criteria.yaml"
+    path.write_text(f"gps:\n  fix_timeout_s: {bad}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="fix_timeout_s"):
+        load_criteria(path)
+
+
+def test_gps_start_command_must_be_one_plain_am_start():
+    from checks.gps import _safe_start_command
+
+    assert _safe_start_command("am start -a android.intent.action.VIEW -d geo:0,0?z=15")
+    assert not _safe_start_command("am start -a x; reboot")
+    assert not _safe_start_command("reboot")
+    assert not _safe_start_command("am start $(rm -rf /sdcard)")
