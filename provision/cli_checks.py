@@ -66,7 +66,7 @@ def _run(serial: str, only: str | None, kind: str, criteria_path: Path | None,
         from provision import ui
 
         con = ui.console()
-        rows = [[ui.cell(r.name), ui.status_text(r.status), ui.msg_cell(r.summary)]
+        rows = [[ui.check_label(r.name), ui.status_text(r.status), ui.msg_cell(r.summary)]
                 for r in inspection.results]
         con.print(ui.table(_("Checks on {model} (t:{tid})").format(
             model=ui.for_terminal(phone.identity.marketing_name), tid=phone.listing.transport_id),

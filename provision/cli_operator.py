@@ -41,7 +41,7 @@ def _show_result(result: Any, verdict: str) -> None:
 
     con = ui.console()
     con.print(ui.table(_("Recorded"), [_("Check"), _("Result"), _("Details")],
-                       [[ui.cell(result.name), ui.status_text(result.status),
+                       [[ui.check_label(result.name), ui.status_text(result.status),
                          ui.msg_cell(result.summary)]]))
     con.print(ui.line(_("Verdict: ") + _(verdict.upper()), ui.STATUS_STYLE.get(verdict, "")))
 

@@ -60,6 +60,12 @@ def msg_cell(msg: Msg, style: str = "") -> Text:
     return Text(render(Msg(msg.msgid, args)), style=style)
 
 
+def check_label(name: str) -> Text:
+    from checks.registry import CHECK_LABELS
+
+    return Text(render(Msg(CHECK_LABELS[name])) if name in CHECK_LABELS else for_terminal(name))
+
+
 def status_text(status: str | Status) -> Text:
     value = status.value if isinstance(status, Status) else str(status)
     labels = {
