@@ -35,7 +35,9 @@ DEFAULT_CRITERIA: Mapping[str, Any] = {
     "call_test_optional": False,
 }
 
-REG_STATES = {0: "IN_SERVICE", 1: "OUT_OF_SERVICE", 2: "EMERGENCY_ONLY", 3: "POWER_OFF"}
+_WIFI_ONLY = -18  # our marker: "in service" only over Wi-Fi calling (IWLAN), not cellular
+REG_STATES = {0: "IN_SERVICE", 1: "OUT_OF_SERVICE", 2: "EMERGENCY_ONLY", 3: "POWER_OFF",
+              _WIFI_ONLY: "WIFI_CALLING_ONLY"}
 # TelephonyManager.CALL_STATE_*
 CALL_IDLE, CALL_RINGING, CALL_OFFHOOK = 0, 1, 2
 CALL_STATES = {CALL_IDLE: "IDLE", CALL_RINGING: "RINGING", CALL_OFFHOOK: "OFFHOOK"}
@@ -72,6 +74,10 @@ _DATA = re.compile(r"mDataRegState=(\d+)")
 _OLD_SERVICE = re.compile(r"^\s*mServiceState=(\d+) (\d+) ", re.MULTILINE)
 _CALL = re.compile(r"^\s*mCallState=(\d+)", re.MULTILINE)
 _OPERATOR = re.compile(r"m(?:Voice)?OperatorAlphaLong=([^,}]*)")
+# Wi-Fi calling (10+): getRil{Voice,Data}RadioTechnology=18(IWLAN) with the reg state
+# IN_SERVICE while the cellular radio may have no signal. That is not the mobile network.
+_VOICE_IWLAN = re.compile(r"getRilVoiceRadioTechnology=18\b")
+_DATA_IWLAN = re.compile(r"getRilDataRadioTechnology=18\b")
 
 
 def _last_known_state(text: str) -> str | None:
@@ -90,10 +96,18 @@ def _slot(phone_id: int, block: str) -> SlotState:
     call = _CALL.search(block)
     operator = _OPERATOR.search(block)
     name = operator.group(1).strip() if operator else ""
+    voice_reg = int(voice.group(1)) if voice else (int(old.group(1)) if old else None)
+    data_reg = int(data.group(1)) if data else (int(old.group(2)) if old else None)
+    # the mServiceState={...} line only (other lines repeat RATs of past calls)
+    service = block[voice.start():].split("\n", 1)[0] if voice else ""
+    if voice_reg == 0 and _VOICE_IWLAN.search(service):
+        voice_reg = _WIFI_ONLY
+    if data_reg == 0 and _DATA_IWLAN.search(service):
+        data_reg = _WIFI_ONLY
     return SlotState(
         phone_id=phone_id,
-        voice_reg=int(voice.group(1)) if voice else (int(old.group(1)) if old else None),
-        data_reg=int(data.group(1)) if data else (int(old.group(2)) if old else None),
+        voice_reg=voice_reg,
+        data_reg=data_reg,
         call_state=int(call.group(1)) if call else None,
         operator="" if name == "null" else name[:64],
     )

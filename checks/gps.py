@@ -70,12 +70,18 @@ _COUNTERS = {
     "cn0": re.compile(r"Number of CN0 reports:\s*(\d+)"),
     "sv": re.compile(r"Total number of sv status messages processed:\s*(\d+)"),
 }
-_GPS_FIX = re.compile(r"Location\[gps\s+[^\]]*?\bet=\+?([0-9dhms]+)")
+# Location.toString prints " mock" for a fix from a mock provider (a fake-GPS app): no
+# satellite evidence, so such a fix is skipped.
+_GPS_FIX = re.compile(r"Location\[gps\s+(?![^\]]*\bmock\b)[^\]]*?\bet=\+?([0-9dhms]+)")
 _SATELLITES = re.compile(r"satellites=(\d+)")
 _ELAPSED = re.compile(r"Current Elapsed Time:\s*\+?([0-9dhms]+)")
 _DURATION = re.compile(r"(\d+)(d|h|ms|m|s)")
 _LOCATION_FLAG = re.compile(r"^\s*Location (?:mode|setting):\s*(true|false)\s*$",
                             re.IGNORECASE | re.MULTILINE)
+# 12+ with a second user (work profile, Pixel 13/14): one line per user under the header,
+# "Location Setting:" then "[u0] true" / "[u10] true". User 0 is the phone's owner.
+_LOCATION_FLAG_USER0 = re.compile(r"^\s*Location (?:mode|setting):\s*\n\s*\[u0\]\s*(true|false)",
+                                  re.IGNORECASE | re.MULTILINE)
 
 
 def parse_duration(text: str) -> float | None:
@@ -175,7 +181,7 @@ def _gps_enabled(text: str, mode: int | None) -> bool | Unknown:
         return flag.group(1) == "true"
     if mode is not None:
         return _enabled_from_mode(mode, "")
-    overall = _LOCATION_FLAG.search(text)
+    overall = _LOCATION_FLAG.search(text) or _LOCATION_FLAG_USER0.search(text)
     if overall and overall.group(1).lower() == "false":
         return False
     providers = re.search(r"^\s*Enabled Providers:\s*\n((?:\s{4,}\S+\s*\n)*)", text,

@@ -38,6 +38,12 @@ _AXIS = re.compile(r"^\s+([XY]): (?:min=(-?\d+), max=(-?\d+)|(unknown range))", 
 _HUB_DEVICE = re.compile(r"^    (-?\d+): (.*)$", re.MULTILINE)
 _HUB_PATH = re.compile(r"^\s+Path: (\S+)", re.MULTILINE)
 _HUB_CLASSES = re.compile(r"^\s+Classes: (.*)$", re.MULTILINE)
+_HUB_SYSFS = re.compile(r"^\s+SysfsDevicePath: (\S*)", re.MULTILINE)
+_HUB_BUS = re.compile(r"^\s+Identifier: bus=(0x[0-9a-fA-F]+)", re.MULTILINE)
+_BUS_VIRTUAL = 0x06  # linux/input.h BUS_VIRTUAL
+# EventHub marks the built-in keyboard's entry: "2: fingerprint (aka device 0 - built-in
+# keyboard)" (Pixel 10, Honor 14/15); the Input Reader lists the plain name.
+_AKA_SUFFIX = re.compile(r"\s*\(aka device 0 - built-in keyboard\)\s*$")
 _CLASS_TOUCH_MT = 0x10  # InputDeviceClass TOUCH_MT (EventHub.h), hex on Android 10-11
 _GETEVENT_DEVICE = re.compile(r"^add device \d+: (\S+)\s*$", re.MULTILINE)
 _GETEVENT_NAME = re.compile(r'^\s+name:\s+"(.*)"\s*$', re.MULTILINE)
@@ -55,6 +61,10 @@ class TouchDevice:
     y_range: tuple[int, int] | Unknown
     path: str | Unknown  # /dev/input/eventN
     multitouch: bool | Unknown = Unknown("not read")  # Event Hub class TOUCH_MT (fingers)
+    # A uhid/BUS_VIRTUAL device made by software (scrcpy --keyboard/--mouse=uhid, remote
+    # control apps): seen on a vivo 15/16 tablet as a second "goodix_ts"/"Synaptics_ts"
+    # TOUCH_SCREEN next to the real panel. Never the screen to test.
+    virtual: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,10 @@ class Facts:
     @property
     def primary(self) -> TouchDevice | None:
         """The screen to test: an enabled (direct) one with known axes first."""
-        def rank(d: TouchDevice) -> tuple[bool, bool, bool]:
+        def rank(d: TouchDevice) -> tuple[bool, bool, bool, bool]:
             # a pen digitizer (vivo tablet "vivo_ts_pen") is single-touch: fingers first
-            return (d.mode == "direct", d.multitouch is True, isinstance(d.x_range, tuple))
+            return (not d.virtual, d.mode == "direct", d.multitouch is True,
+                    isinstance(d.x_range, tuple))
         return max(self.touchscreens, key=rank, default=None)
 
 
@@ -134,9 +145,10 @@ def _from_dumpsys(text: str) -> list[TouchDevice]:
                                else Unknown("this Android version does not print the mode"))
         axes = _raw_axes(block, mapper.end())
         name = header.group(2).strip()
-        path, multitouch = hub.get(name, (Unknown("no Event Hub path"), Unknown("not listed")))
+        path, multitouch, virtual = hub.get(
+            name, (Unknown("no Event Hub path"), Unknown("not listed"), False))
         devices.append(TouchDevice(name, "dumpsys input", mode, axes.get("X", _NO_AXIS),
-                                   axes.get("Y", _NO_AXIS), path, multitouch))
+                                   axes.get("Y", _NO_AXIS), path, multitouch, virtual))
     return devices
 
 
@@ -159,19 +171,27 @@ def _raw_axes(block: str, start: int) -> dict[str, tuple[int, int] | Unknown]:
     return axes
 
 
-def _hub_devices(hub: str) -> dict[str, tuple[str | Unknown, bool | Unknown]]:
-    """Event Hub device name -> (/dev/input path, has the TOUCH_MT class)."""
+def _hub_devices(hub: str) -> dict[str, tuple[str | Unknown, bool | Unknown, bool]]:
+    """Event Hub device name -> (/dev/input path, has the TOUCH_MT class, is virtual)."""
     headers = list(_HUB_DEVICE.finditer(hub))
-    found: dict[str, tuple[str | Unknown, bool | Unknown]] = {}
+    found: dict[str, tuple[str | Unknown, bool | Unknown, bool]] = {}
     for i, header in enumerate(headers):
         block = hub[header.end(): headers[i + 1].start() if i + 1 < len(headers) else None]
         path = _HUB_PATH.search(block)
         classes = _HUB_CLASSES.search(block)
-        found.setdefault(header.group(2).strip(), (
+        found.setdefault(_AKA_SUFFIX.sub("", header.group(2)).strip(), (
             path.group(1) if path else Unknown("no path"),
             _is_multitouch(classes.group(1)) if classes else Unknown("no classes"),
+            _is_virtual(block),
         ))
     return found
+
+
+def _is_virtual(block: str) -> bool:
+    sysfs = _HUB_SYSFS.search(block)
+    bus = _HUB_BUS.search(block)
+    return bool((sysfs and "/uhid/" in sysfs.group(1))
+                or (bus and int(bus.group(1), 16) == _BUS_VIRTUAL))
 
 
 def _is_multitouch(classes: str) -> bool | Unknown:

@@ -125,3 +125,34 @@ def test_parse_never_raises(text):
     "Number of camera devices: 3", "*** DUMP TIMEOUT ***", "x"]), max_size=20))
 def test_parse_never_raises_on_shuffled_lines(lines):
     camera.evaluate(camera.parse({"camera": "\n".join(lines)}), {})
+
+
+# Android 12/13 board with only a USB camera (external provider + an empty legacy
+# provider), and the AIDL device names of 13+ ("device@1.1/internal/0"). Values changed.
+USB_ONLY = """Number of camera devices: 1
+== Camera Provider HAL external/0-0 (v2.5, remote) static info: 1 devices: ==
+== Camera HAL device device@3.4/external/0 (v3.4) static information: ==
+  API1 info:
+    Facing: Front
+      android.lens.facing (80005): byte[1]
+        [EXTERNAL ]
+== Camera HAL device device@3.4/external/0 (v3.4) dumpState: ==
+== Camera Provider HAL legacy/0-1 (v2.5, remote) static info: 0 devices: ==
+"""
+
+
+def test_usb_camera_only_is_missing_cameras():
+    facts = camera.parse({"camera": USB_ONLY})
+    assert [(c.camera_id, c.facing) for c in facts.cameras] == [("external/0", "external")]
+    assert camera.evaluate(facts, {}).status is Status.FAIL
+
+
+def test_aidl_device_names():
+    text = USB_ONLY.replace("device@3.4/external/0 (v3.4)", "device@1.1/internal/0 (v1.1)")
+    text = text.replace("[EXTERNAL ]", "[BACK ]") + (
+        "== Camera HAL device device@1.1/internal/1 (v1.1) static information: ==\n"
+        "      android.lens.facing (80005): byte[1]\n        [FRONT ]\n")
+    facts = camera.parse({"camera": text.replace("devices: 1", "devices: 2")})
+    assert [(c.camera_id, c.facing) for c in facts.cameras] == [
+        ("internal/0", "back"), ("internal/1", "front")]
+    assert camera.evaluate(facts, {}).status is Status.PASS

@@ -177,3 +177,19 @@ def test_polled_call_states_from_a_ringing_dump():
     ringing = _dump(0, 0, call=1)
     assert cellular.call_states(ringing) == (1,)
     assert cellular.rang(cellular.call_states(_dump(0, 0)) + cellular.call_states(ringing))
+
+
+def test_wifi_calling_is_not_the_mobile_network():
+    # 10+: IN_SERVICE over IWLAN (Wi-Fi calling, RAT 18) while the cellular radio has no
+    # signal. Shape of an Android 12 mServiceState line, values changed.
+    text = ("last known state:\n  Phone Id=0\n    mCallState=0\n"
+            "    mServiceState={mVoiceRegState=0(IN_SERVICE), mDataRegState=0(IN_SERVICE), "
+            "mOperatorAlphaLong=Viettel, getRilVoiceRadioTechnology=18(IWLAN), "
+            "getRilDataRadioTechnology=18(IWLAN), mIsEmergencyOnly=false}\n"
+            "    mCallNetworkType=13\n")
+    facts = cellular.parse({"telephony": text, "getprop": "[gsm.sim.state]: [LOADED]"})
+    assert cellular.evaluate(facts, {}).measurements["voice_reg"] == ["WIFI_CALLING_ONLY"]
+    assert cellular.evaluate(facts, {}).summary.msgid.startswith("The SIM is not connected")
+    lte = text.replace("18(IWLAN)", "14(LTE)")
+    facts = cellular.parse({"telephony": lte, "getprop": "[gsm.sim.state]: [LOADED]"})
+    assert cellular.evaluate(facts, {}).measurements["voice_in_service"] is True

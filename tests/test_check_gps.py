@@ -238,3 +238,22 @@ def test_parse_never_raises(sections):
                                                        "Enabled Providers:", "    gps", ""])))
 def test_parse_never_raises_on_shuffled_lines(lines):
     gps.evaluate(gps.parse({"location": "\n".join(lines)}), {})
+
+
+def test_mock_fix_is_not_satellite_evidence():
+    # Location.toString marks a fake-GPS app's fix with " mock"; it proves nothing.
+    text = (MODERN.replace("Number of TTFF reports: 1", "Number of TTFF reports: 0")
+            .replace("Number of CN0 reports: 38", "Number of CN0 reports: 0")
+            .replace("hAcc=4 et=", "hAcc=4 mock et="))
+    facts = gps.parse({"location": text})
+    assert facts.gnss_present is True and not facts.gps_fix_since_boot
+    assert gps.evaluate(facts, {}).status is Status.NEEDS_OPERATOR
+
+
+def test_location_setting_per_user_lines():
+    # 12+ with a second user (seen on a Pixel 13/14 dump): one "[uN] bool" line per user.
+    text = ("Location Manager State:\n  Location Settings:\n    Location Setting:\n"
+            "      [u0] false\n      [u10] true\n  Location Providers:\n    gps provider:\n"
+            "      user 0:\n        last location=null\n")
+    facts = gps.parse({"location": text})
+    assert facts.gnss_present is True and facts.gps_enabled is False

@@ -223,3 +223,57 @@ def test_operator_input_hook():
     assert touchscreen.evaluate(failed, {}).status is Status.FAIL
     for junk in ({"cols": "x"}, {"cols": 2, "rows": 2, "cells_hit": 9}, None, "text"):
         assert touchscreen.with_operator_input(facts, junk).grid is None
+
+
+# -- formats seen on real 14-16 phones that the captures above lack --------------------
+
+# Shape of a vivo 15/16 tablet while scrcpy (uhid) was attached: a software "goodix_ts"
+# TOUCH_SCREEN (uhid sysfs path, DIRECT) listed before the real panel. Values changed.
+UHID_TWIN = """Event Hub State:
+  BuiltInKeyboardId: -2
+  Devices:
+    65: goodix_ts
+      Classes: TOUCH | TOUCH_MT | BATTERY
+      Path: /dev/input/event8
+      Identifier: bus=0x0000, vendor=0xbeef, product=0xdead, version=0x0000
+      SysfsDevicePath: /sys/devices/virtual/misc/uhid/0000:BEEF:DEAD.0039
+    2: panel_ts
+      Classes: KEYBOARD | TOUCH | TOUCH_MT
+      Path: /dev/input/event6
+      Identifier: bus=0x001c, vendor=0x0000, product=0x0000, version=0x0000
+      SysfsDevicePath: /sys/devices/virtual
+
+Input Reader State (Nums of device: 2):
+  Device 59: goodix_ts
+    Touch Input Mapper (mode - DIRECT):
+      Parameters:
+        DeviceType: TOUCH_SCREEN
+      Raw Touch Axes:
+        X: min=0, max=4095, flat=0, fuzz=0, resolution=0
+        Y: min=0, max=4095, flat=0, fuzz=0, resolution=0
+  Device 8: panel_ts
+    Touch Input Mapper (mode - DIRECT):
+      Parameters:
+        DeviceType: TOUCH_SCREEN
+      Raw Touch Axes:
+        X: min=0, max=1599, flat=0, fuzz=0, resolution=0
+        Y: min=0, max=2559, flat=0, fuzz=0, resolution=0
+"""
+
+
+def test_software_uhid_touch_device_is_not_the_screen_to_test():
+    facts = touchscreen.parse({"input": UHID_TWIN})
+    assert [d.virtual for d in facts.touchscreens] == [True, False]
+    assert facts.primary.name == "panel_ts" and facts.primary.path == "/dev/input/event6"
+    # the same twin on BUS_VIRTUAL (0x06) without a uhid path
+    text = UHID_TWIN.replace("bus=0x0000, vendor=0xbeef", "bus=0x0006, vendor=0xbeef").replace(
+        "/misc/uhid/0000:BEEF:DEAD.0039", "")
+    assert touchscreen.parse({"input": text}).primary.name == "panel_ts"
+
+
+def test_built_in_keyboard_suffix_does_not_hide_the_path():
+    # EventHub appends "(aka device 0 - built-in keyboard)" to BuiltInKeyboardId's entry
+    # (seen on Pixel 10 / Honor fingerprint devices; here on the panel itself).
+    text = UHID_TWIN.replace("BuiltInKeyboardId: -2", "BuiltInKeyboardId: 2").replace(
+        "    2: panel_ts\n", "    2: panel_ts (aka device 0 - built-in keyboard)\n")
+    assert touchscreen.parse({"input": text}).primary.path == "/dev/input/event6"
