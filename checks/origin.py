@@ -108,6 +108,16 @@ SIGNAL_MESSAGES: dict[str, str] = {
     "test_keys": N_("The system is a test build ({tags}), not the maker's own: check it by "
                     "hand"),
 }
+# A copy that fakes ro.product.brand/manufacturer often keeps the chip-maker's name in the
+# vendor partition or the build fingerprint ("alps/full_k62v1_64_bsp/..."); same sentence as
+# generic_manufacturer, showing that hidden name.
+SIGNAL_MESSAGES["reference_build"] = SIGNAL_MESSAGES["generic_manufacturer"]
+
+# Only names no genuine phone shows there. Genuine builds do show "unknown", "Android" and
+# "QUALCOMM" in the system/product partition props (Honor Magic6 Pro 15, Redmi K70 15), and
+# MediaTek/Qualcomm board names in ro.build.product (vivo V15 9: k71v1_64_bsp), so those
+# props and names are not read here.
+_HIDDEN_CHIP_MAKERS = frozenset({"alps", "mtk", "mediatek", "sprd", "spreadtrum", "unisoc"})
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class Facts:
     operator_accepted: bool | None = None  # a person's recorded decision, when one was needed
     decided_by: str = ""  # who made that decision
     decision_note: str = ""
+    hidden_maker: str = ""  # chip-maker name under a brand-name build (signal reference_build)
 
 
 def with_operator_input(facts: Facts, data: object) -> Facts:
@@ -200,6 +211,10 @@ def _parse(sections: Mapping[str, str]) -> Facts:
     if any(_GENERIC_PREFIX.match(_norm(v)) or _REFERENCE_BOARD.match(v.strip())
            for v in (device, product, model) if v):
         signals.append("reference_device")
+    hidden = "" if {"generic_brand", "generic_manufacturer"} & set(signals) else _hidden_maker(
+        props)
+    if hidden:
+        signals.append("reference_build")
     hardware = first_prop(props, "ro.hardware", "ro.boot.hardware").lower()
     if (first_prop(props, "ro.kernel.qemu", "ro.boot.qemu") == "1"
             or hardware in {"goldfish", "ranchu", "vbox86", "cutf_cvm"}):
@@ -218,8 +233,17 @@ def _parse(sections: Mapping[str, str]) -> Facts:
     return Facts(
         brand=brand, manufacturer=maker, model=model, device=device, product=product,
         marketing_name=market, build_tags=first_prop(props, "ro.build.tags"),
-        signals=tuple(dict.fromkeys(signals)),
+        signals=tuple(dict.fromkeys(signals)), hidden_maker=hidden,
     )
+
+
+def _hidden_maker(props: Mapping[str, str]) -> str:
+    """A chip-maker name in the vendor brand/maker or in a build fingerprint's brand field."""
+    values = [props.get("ro.product.vendor.brand", ""),
+              props.get("ro.product.vendor.manufacturer", "")]
+    for key in ("ro.build.fingerprint", "ro.vendor.build.fingerprint"):
+        values.append(props.get(key, "").split("/", 1)[0])
+    return next((v.strip()[:40] for v in values if _norm(v) in _HIDDEN_CHIP_MAKERS), "")
 
 
 # -- evaluate ---------------------------------------------------------------------------
@@ -246,7 +270,8 @@ def origin_signals(facts: Facts, criteria: Mapping[str, Any]) -> list[str]:
     canonical = canonical_brand(brand, c) if brand else None
     odm = {_norm(str(b)) for b in c.get("odm_brands") or ()}
     signals = [s for s in facts.signals
-               if not (s == "generic_manufacturer" and canonical and canonical in odm)]
+               if not (s in ("generic_manufacturer", "reference_build")
+                       and canonical and canonical in odm)]
     tags = {t.strip().lower() for t in facts.build_tags.split(",")}
     if tags & {str(t).lower() for t in c.get("suspicious_build_tags") or ()}:
         signals.append("test_keys")
@@ -280,8 +305,9 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                            m, brand=brand, name=name)
     if signals:
         first = signals[0]
+        maker = facts.hidden_maker if first == "reference_build" else facts.manufacturer
         return _result(Status.NEEDS_OPERATOR, SIGNAL_MESSAGES[first], m, brand=brand,
-                       manufacturer=facts.manufacturer, device=facts.device or facts.product,
+                       manufacturer=maker, device=facts.device or facts.product,
                        name=name, tags=facts.build_tags)
     if canonical is None:
         return _result(Status.NEEDS_OPERATOR, "The brand '{brand}' is not on the accepted "

@@ -60,7 +60,9 @@ EXPECTED = {
     "smartisan-U1_YQ601-5.1.1": ("SMARTISAN", "smartisan", "YQ601", "", "needs_operator",
                                  ["reference_device"]),
     "smartron-tphoneE_T5911-8.1.0": ("Smartron", "Smartron", "T5911", "", "needs_operator", []),
-    "sunmi-T2s_LITE-9": ("SUNMI", "SUNMI", "T2s_LITE", "", "needs_operator", []),
+    # A POS terminal built straight from the MediaTek reference build (fingerprint alps/...).
+    "sunmi-T2s_LITE-9": ("SUNMI", "SUNMI", "T2s_LITE", "", "needs_operator",
+                         ["reference_build"]),
     "vivo-S20_V2429A-15": ("vivo", "vivo", "V2429A", "vivo S20", "pass", []),
     "vivo-V15_PD1831-9": ("vivo", "vivo", "vivo V15", "vivo V15", "pass", []),
     "vivo-X9_PD1616-7.1.2": ("vivo", "vivo", "vivo X9", "", "pass", []),
@@ -225,6 +227,42 @@ def test_sister_brands_are_not_a_contradiction():
     _, result = _decide(_getprop(ro__product__brand="realme", ro__product__manufacturer="realme",
                                  ro__product__model="RMX3085",
                                  ro__vendor__oplus__market__name="OPPO-made realme 8"))
+    assert result.status is Status.PASS
+
+
+@pytest.mark.parametrize("hidden", [
+    {"ro.vendor.build.fingerprint": "alps/vnd_k62v1_64_bsp/k62v1_64_bsp:11/RP1A/1:user/"
+                                    "release-keys"},
+    {"ro.build.fingerprint": "alps/full_k65v1_64_bsp/k65v1_64_bsp:10/QP1A/1:user/release-keys"},
+    {"ro.product.vendor.manufacturer": "alps"},
+])
+def test_brand_name_copy_over_a_chipmaker_build_needs_a_person(hidden):
+    # Copies fake ro.product.brand/manufacturer/model but keep the MediaTek "alps" name in the
+    # vendor partition or the fingerprint (seen on clone tablets sold as brand phones).
+    text = _getprop(**{k.replace(".", "__"): v for k, v in hidden.items()})
+    facts, result = _decide(text)
+    assert result.status is Status.NEEDS_OPERATOR
+    assert result.measurements["origin_signals"] == ["reference_build"]
+    assert result.summary.args["manufacturer"] == "alps"
+
+
+def test_genuine_partition_names_are_not_a_hidden_chipmaker():
+    # Genuine Honor 15 / Redmi K70 15 print these in the system/product partitions; vivo V15 9
+    # builds ro.build.product k71v1_64_bsp.
+    text = _getprop(ro__product__system__manufacturer="unknown",
+                    ro__product__product__manufacturer="QUALCOMM",
+                    ro__product__system__brand="Android", ro__build__product="k71v1_64_bsp",
+                    ro__build__fingerprint="samsung/a50dd/a50:11/RP1A/1:user/release-keys")
+    facts, result = _decide(text)
+    assert facts.signals == () and result.status is Status.PASS
+
+
+def test_odm_brand_may_keep_alps_fingerprint():
+    text = _getprop(ro__product__brand="Masstel", ro__product__manufacturer="Masstel",
+                    ro__product__model="Masstel Max 10",
+                    ro__build__fingerprint="alps/full_k61v1/k61v1:9/PPR1/1:user/release-keys")
+    facts, result = _decide(text)
+    assert "reference_build" in facts.signals
     assert result.status is Status.PASS
 
 
