@@ -210,9 +210,15 @@ class AdbHub:
         self._client = adbutils.AdbClient(host=self.host, port=self.port, socket_timeout=15)
 
     def ensure_server(self) -> None:
-        """Start the user's adb server if none answers (on their usual port)."""
-        if not _port_answers(self.host, self.port):
-            AdbServer(port=self.port, adb_path=user_adb_path()).start()
+        """Start the user's adb server if none answers (on their usual port).
+        ``TRAOMAY_NO_ADB_START=1`` (set by the test suite) forbids starting one, so no test
+        can ever start or touch a server on the user's port."""
+        if _port_answers(self.host, self.port):
+            return
+        if os.environ.get("TRAOMAY_NO_ADB_START") == "1":
+            raise AdbServerError(Msg("No adb server answers on port {port}.",
+                                     {"port": self.port}))
+        AdbServer(port=self.port, adb_path=user_adb_path()).start()
 
     def list_phones(self) -> list[PhoneListing]:
         try:

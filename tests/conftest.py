@@ -4,9 +4,15 @@ user's server on 5037) and the real captures folder."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests never start an adb server through the CLI's normal path (which would use the user's
+# HOME and, unless told otherwise, port 5037); they use the private server fixture below.
+os.environ["TRAOMAY_NO_ADB_START"] = "1"
+os.environ.setdefault("TRAOMAY_ADB_PORT", "1")  # nothing listens there: a stray call fails
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURES = REPO.parent / "shared" / "captures"
