@@ -217,3 +217,48 @@ def test_android_9_guided_manual_reset_resumes_the_same_record(sim, tmp_path):
         assert outcome.identity_after.android_id != report.identity.android_id
         assert inv.find_device_id(outcome.identity_after.candidate_keys()) == report.device_id
         assert len(inv.devices()) == 1
+
+
+def _split_manifest(tmp_path):
+    root = tmp_path / "station"
+    (root / "apks").mkdir(parents=True)
+    src = tmp_path / "district"
+    base = build_apk(src, package="com.vnid", version_code=7, min_sdk=21)
+    arm64 = build_apk(src, package="com.vnid", version_code=7, min_sdk=21,
+                      split="config.arm64_v8a", abis=("arm64-v8a",))
+    manifest = root / "apk_manifest.yaml"
+    manifest.write_text("schema: 1\napps: []\n", encoding="utf-8")
+    pin(manifest, [base, arm64])
+    return load_manifest(manifest)
+
+
+def test_split_apks_install_through_a_session(sim, tmp_path):
+    manifest = _split_manifest(tmp_path)
+    _phones, _hub, adb_hub = sim("samsung-galaxy-a55")
+    link = adb_hub.link(adb_hub.list_phones()[0])
+    report = install_manifest_apps(link, manifest)
+    (outcome,) = report.outcomes
+    assert outcome.status.value == "installed", outcome.message
+    assert outcome.route.startswith("session")
+    assert outcome.installed_version == 7
+    again = install_manifest_apps(link, manifest)
+    assert again.outcomes[0].status.value == "skipped" and again.bytes_pushed == 0
+
+
+def test_phone_without_cmd_feature_gets_a_push_install(sim, tmp_path):
+    import dataclasses
+
+    manifest = load_manifest(_manifest(tmp_path))
+    phones, hub, adb_hub = sim("vivo-v15")
+    hub.stop()  # plug it again with adbd's older feature list (no `cmd`: push + pm install)
+    phones[0].profile = dataclasses.replace(phones[0].profile, features=("shell_v2",))
+    old = SimulatedHub(phones, adb_port=adb_hub.port).start()
+    try:
+        link = adb_hub.link(adb_hub.list_phones()[0])
+        assert "cmd" not in link.features()
+        report = install_manifest_apps(link, manifest)
+        assert [o.route for o in report.outcomes] == ["push", "push"]
+        assert all(o.status.value == "installed" for o in report.outcomes)
+        assert "traomay-" not in link.shell("ls /data/local/tmp").output  # cleaned up
+    finally:
+        old.stop()
