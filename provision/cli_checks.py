@@ -46,8 +46,16 @@ def _run(serial: str, only: str | None, kind: str, criteria_path: Path | None,
 
     names = parse_only(only)
     criteria = _criteria(criteria_path)
+    from contextlib import nullcontext
+
+    from provision import ui
+
     phone = connected_phone(serial)
-    with open_inventory() as inv:
+    # Radio tests can take a minute (GPS waits for satellites): show that work goes on.
+    waiting = nullcontext() if as_json else ui.console(stderr=True).status(
+        _("Checking {phone}: {checks}…").format(phone=ui.phone_name(phone.identity),
+                                                checks=", ".join(names)))
+    with open_inventory() as inv, waiting:
         phone.record(inv)
         inspection = inspect_and_record(phone.link, inv, phone.device_id, names, criteria,
                                         kind=kind, operator_inputs=operator_inputs)
