@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from provision.cli import OPTIONS, app, connected_phone, open_inventory
+from provision.cli import app, connected_phone, open_inventory
 from provision.i18n import _, render
 
 
@@ -168,5 +168,3 @@ def explain(
     con.print(ui.line(_("Verdict: ") + _(verdict.verdict.upper()),
                       ui.STATUS_STYLE.get(verdict.verdict, "")))
 
-
-__all__ = ["OPTIONS"]

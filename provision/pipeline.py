@@ -1,8 +1,9 @@
 """The per-phone pipeline, callable from a worker per phone. No UI here: results are data
 that the CLI (or a future station table) renders.
 
-Stages so far: identify -> record. Later issues add inspect, accounts/reset, install,
-finalize and verdict as further stages; each stage records its completion in the inventory.
+Identify -> record happens here for every phone at once; the later stages (inspect, the
+operator tests, account/reset, install, verdict: provision/stages.py) run per phone in
+the same workers and record their outcome in the inventory.
 """
 
 from __future__ import annotations
