@@ -207,8 +207,11 @@ def main() -> None:
     """Entry point: maps errors to documented exit codes and a message that says what to do."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.reconfigure(errors="replace")  # type: ignore[attr-defined]
-        except (AttributeError, ValueError):
+            if stream.isatty():
+                stream.reconfigure(errors="replace")  # type: ignore[attr-defined]
+            else:  # piped to a file (e.g. on Windows, cp1252): keep Vietnamese intact
+                stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError, OSError):
             pass
     from provision.errors import ExitCode, TraomayError
 
