@@ -41,3 +41,10 @@ def adb_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("adbhome")
     with private_adb_server(home, free_port(16037)) as server:
         yield server
+
+
+def pytest_report_header(config):
+    if (CAPTURES / "SOURCES.tsv").is_file():
+        return f"traomay: real captures from {CAPTURES}"
+    return (f"traomay: real captures NOT found at {CAPTURES} (they live in ../shared/captures); "
+            "the tests parametrized over them are skipped (\"got empty parameter set\")")
