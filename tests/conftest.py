@@ -48,3 +48,14 @@ def pytest_report_header(config):
         return f"traomay: real captures from {CAPTURES}"
     return (f"traomay: real captures NOT found at {CAPTURES} (they live in ../shared/captures); "
             "the tests parametrized over them are skipped (\"got empty parameter set\")")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Say plainly why capture-based tests skip when ../shared/captures is absent."""
+    if (CAPTURES / "SOURCES.tsv").is_file():
+        return
+    reason = f"real captures not found at {CAPTURES} (they live in ../shared/captures)"
+    for item in items:
+        marker = item.get_closest_marker("skip")
+        if marker and "empty parameter set" in str(marker.kwargs.get("reason", "")):
+            item.add_marker(pytest.mark.skip(reason=reason), append=False)
