@@ -39,8 +39,14 @@ def _load_phones(profile_names: str | None, count: int | None, unauthorized_firs
                                 {"name": unknown[0], "known": ", ".join(sorted(known))}))
     if count:
         names = [names[i % len(names)] for i in range(count)]
-    return [Phone.from_profile(name, authorized=not (unauthorized_first and i == 0))
-            for i, name in enumerate(names)], names
+    seen: dict[str, int] = {}
+    phones = []
+    for i, name in enumerate(names):
+        copy = seen.get(name, 0)
+        seen[name] = copy + 1
+        phones.append(Phone.from_profile(name, authorized=not (unauthorized_first and i == 0),
+                                         copy=copy))
+    return phones, names
 
 
 def _wait_listed(hub: AdbHub, expected: int, timeout: float = 20.0):

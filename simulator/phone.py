@@ -64,6 +64,35 @@ def _android_id(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
+JUNK_SERIAL = "0123456789ABCDEF"
+
+
+def _luhn_digit(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def _nth_copy(profile: Profile, n: int) -> Profile:
+    """The same model, another unit: serial, IMEIs and name (android_id seed) differ."""
+    props = dict(profile.props)
+    for key in ("ro.serialno", "ro.boot.serialno"):
+        value = props.get(key)
+        if value and value != JUNK_SERIAL:
+            props[key] = f"{value[:-3]}{n:03d}"[-len(value):] if len(value) > 3 else f"{value}{n}"
+    imeis = []
+    for imei in profile.imeis:
+        if len(imei) == 15 and imei.isdigit():
+            body = imei[:8] + f"{(int(imei[8:14]) + n) % 1_000_000:06d}"
+            imeis.append(body + _luhn_digit(body))
+        else:
+            imeis.append(imei)
+    return dataclasses.replace(profile, name=f"{profile.name}#{n}", props=props,
+                               imeis=tuple(imeis))
+
+
 class Phone:
     """One simulated phone (see phone_api.SimulatedPhone for the contract)."""
 
@@ -121,11 +150,15 @@ class Phone:
 
     # --- construction -------------------------------------------------------------------
     @classmethod
-    def from_profile(cls, name: str, *, authorized: bool | None = None) -> Phone:
+    def from_profile(cls, name: str, *, authorized: bool | None = None,
+                     copy: int = 0) -> Phone:
         """Build a phone from a bundled profile name (or a path to a profile YAML).
 
-        ``authorized=None`` follows the profile's ``auth_required`` (default: authorized)."""
-        return cls(load_profile(name), authorized=authorized)
+        ``authorized=None`` follows the profile's ``auth_required`` (default: authorized).
+        ``copy`` > 0 makes another phone of the same model: its own serial (unless the model
+        ships the shared junk serial), IMEI and android_id, as two real phones would have."""
+        profile = load_profile(name)
+        return cls(_nth_copy(profile, copy) if copy else profile, authorized=authorized)
 
     def _reset_settings(self, android_id: str) -> None:
         p = self.profile

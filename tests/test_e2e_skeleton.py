@@ -113,3 +113,16 @@ def test_help_does_not_import_heavy_modules():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_copies_of_one_model_are_distinct_phones(adb_server, tmp_path):
+    """`traomay demo --phones 32` / `sim --phones 32` reuse profiles: each copy is another
+    unit of that model (own IMEI and android_id), never merged with the first."""
+    phones = [Phone.from_profile("masstel-max-10", copy=i) for i in range(3)]
+    with SimulatedHub(phones, adb_port=adb_server.port) as sim:
+        hub = adb_server.hub()
+        listings = [hub.find(address) for address in sim.addresses]
+        with Inventory(tmp_path / "inv.sqlite") as inv:
+            reports = process_phones(hub, inv, listings)
+            assert len({r.device_id for r in reports}) == 3
+            assert len(inv.devices()) == 3
