@@ -235,8 +235,8 @@ def _print_summary(con, reports: list[PhoneReport], inventory: Inventory) -> Non
     con.print(ui.line(_("Verdicts: {p} pass, {f} fail, {i} waiting for a person.").format(
         p=verdicts.count("pass"), f=verdicts.count("fail"), i=verdicts.count("incomplete")),
         "bold"))
-    con.print(ui.line(_("Devices in the inventory: {n} (two phones share serial "
-                        "0123456789ABCDEF and are still two records).").format(
+    con.print(ui.line(_("Devices in the inventory: {n} (phones that share serial "
+                        "0123456789ABCDEF are still separate records).").format(
         n=len(inventory.devices())), "dim"))
     if trips:
         con.print(ui.line(_("adb shell calls per phone for the checks: {lo}-{hi} (all "
