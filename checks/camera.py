@@ -11,23 +11,42 @@ Reads ``dumpsys media.camera`` (CameraService::dump), whose layout changed over 
   the same camera id once per HAL version (device@1.0/legacy/0 and device@3.3/legacy/0):
   cameras are counted once per provider/id.
 
-This proves the cameras are present and registered, not that they take a good picture.
+This proves the cameras are present and registered. The active step (``run_active``) also
+opens the phone's camera app by intent and looks for an open camera device in the dump: it
+shows the camera service can start a camera, not that the picture is good.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import CheckResult, Msg, Status, Unknown
+from checks.base import CheckResult, Msg, ShellRunner, Status, Unknown
 
 NAME = "camera"
 
 COMMANDS: dict[str, str] = {"camera": "dumpsys media.camera"}
 
-DEFAULT_CRITERIA: Mapping[str, Any] = {"min_front": 1, "min_back": 1}
+DEFAULT_CRITERIA: Mapping[str, Any] = {
+    "min_front": 1,
+    "min_back": 1,
+    "open_test": True,
+    "open_timeout_s": 8.0,
+    "poll_interval_s": 1.0,
+}
+
+# MediaStore.INTENT_ACTION_STILL_IMAGE_CAMERA: the phone's own camera app, no picture saved.
+OPEN_CAMERA = "am start -a android.media.action.STILL_IMAGE_CAMERA"
+# KEYCODE_HOME: leave the camera app (it releases the camera when it goes to background).
+CLOSE_CAMERA = "input keyevent 3"
+# 8.1+: "Device 0 is open. Client instance dump:"; every version: the event log line
+# "CONNECT device 0 client for package ..." (CameraService.cpp).
+_OPEN_NOW = re.compile(r"^\s*(?:\|.*:\s*)?Device \S+ is open\b", re.MULTILINE)
+_CONNECT = re.compile(r"CONNECT device \S+ client for package", re.MULTILINE)
 
 _HAL_DEVICE = re.compile(
     r"^== Camera HAL device (?:device@[\d.]+/)?(\S+?) \(v[^)]*\) static information: ==",
@@ -54,6 +73,7 @@ class Facts:
     cameras: tuple[Camera, ...]
     reported_count: int | Unknown  # "Number of camera devices"
     dump_timed_out: bool
+    opened: bool | Unknown | None = None  # the camera app opened a camera (None: not tried)
 
     def count(self, facing: str) -> int:
         return sum(1 for c in self.cameras if c.facing == facing)
@@ -130,7 +150,16 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         return CheckResult(NAME, Status.ERROR, Msg(
             "Could not read the camera list: {reason}", {"reason": facts.dump_format.reason}), m)
     args = {"front": front, "back": back}
+    m["opened"] = facts.opened if isinstance(facts.opened, bool) else None
     if front >= int(c["min_front"]) and back >= int(c["min_back"]):
+        if facts.opened is False:
+            return CheckResult(NAME, Status.NEEDS_OPERATOR, Msg(
+                "Found {front} front and {back} back cameras, but the camera app did not open "
+                "a camera: open it by hand and check that both cameras show a picture", args), m)
+        if facts.opened is True:
+            return CheckResult(NAME, Status.PASS, Msg(
+                "Found {front} front and {back} back cameras; the camera app opened a camera",
+                args), m)
         return CheckResult(NAME, Status.PASS, Msg(
             "Found {front} front and {back} back cameras", args), m)
     unread = facts.count("unknown") > 0 or (
@@ -144,3 +173,37 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         "Missing camera: found {front} front and {back} back (need {need_front} front, "
         "{need_back} back)", {**args, "need_front": c["min_front"], "need_back": c["min_back"]}),
         m)
+
+
+# -- active step ------------------------------------------------------------------------
+
+
+def run_active(shell: ShellRunner, facts: Facts, criteria: Mapping[str, Any],
+               sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], float] = time.monotonic) -> Facts:
+    """Open the camera app, wait up to ``open_timeout_s`` for an open camera device in
+    ``dumpsys media.camera``, then leave the app. Only when the list already meets the
+    counts (a phone missing a camera fails without it)."""
+    c = {**DEFAULT_CRITERIA, **criteria}
+    enough = (facts.count("front") >= int(c["min_front"])
+              and facts.count("back") >= int(c["min_back"]))
+    if not c["open_test"] or not enough:
+        return facts
+    before = len(_CONNECT.findall(shell.shell("dumpsys media.camera", timeout=30.0).output))
+    started = shell.shell(OPEN_CAMERA, timeout=15.0)
+    if started.exit_code not in (0, None) or "Error" in started.output:
+        return dataclasses.replace(facts, opened=Unknown("the camera app could not be started"))
+    opened = False
+    deadline = clock() + float(c["open_timeout_s"])
+    try:
+        while True:
+            text = shell.shell("dumpsys media.camera", timeout=30.0).output
+            if _OPEN_NOW.search(text) or len(_CONNECT.findall(text)) > before:
+                opened = True
+                break
+            if clock() >= deadline:
+                break
+            sleep(float(c["poll_interval_s"]))
+    finally:
+        shell.shell(CLOSE_CAMERA, timeout=15.0)
+    return dataclasses.replace(facts, opened=opened)

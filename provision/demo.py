@@ -97,6 +97,7 @@ def _demo_criteria(manifest) -> dict:
     crit["wifi"].update(scan_timeout_s=3.0, poll_interval_s=0.2)
     crit["bluetooth"].update(enable_timeout_s=3.0, poll_interval_s=0.2)
     crit["gps"].update(fix_timeout_s=2.0, poll_interval_s=0.2)
+    crit["camera"].update(open_timeout_s=3.0, poll_interval_s=0.2)
     crit["compatibility"] = {"required_apps": [
         {"name": a.name, "min_sdk": a.min_sdk or 0, "abis": list(a.abis)}
         for a in manifest.apps if a.required]}

@@ -156,3 +156,61 @@ def test_aidl_device_names():
     assert [(c.camera_id, c.facing) for c in facts.cameras] == [
         ("internal/0", "back"), ("internal/1", "front")]
     assert camera.evaluate(facts, {}).status is Status.PASS
+
+
+class _ScriptedShell:
+    """Answers like a phone whose camera opens after ``opens_after`` dumps (never if None)."""
+
+    def __init__(self, opens_after):
+        self.opens_after = opens_after
+        self.dumps = 0
+        self.commands = []
+
+    def shell(self, command, timeout=30.0):
+        from checks.base import ShellResult
+
+        self.commands.append(command)
+        if command == "dumpsys media.camera":
+            self.dumps += 1
+            opened = self.opens_after is not None and self.dumps > self.opens_after
+            return ShellResult("Device 0 is open. Client instance dump:\n" if opened else
+                               "Device 0 is closed, no client instance\n", 0)
+        return ShellResult("Starting: Intent { act=android.media.action.STILL_IMAGE_CAMERA }\n", 0)
+
+
+def _two_cameras():
+    from checks.camera import Camera, Facts
+
+    return Facts("provider", (Camera("0", "back", "api1"), Camera("1", "front", "api1")), 2,
+                 False)
+
+
+def test_open_test_passes_when_a_camera_opens_and_leaves_the_app():
+    from checks import camera
+
+    shell = _ScriptedShell(opens_after=2)
+    facts = camera.run_active(shell, _two_cameras(), {"poll_interval_s": 0.0},
+                              sleep=lambda s: None)
+    assert facts.opened is True
+    assert shell.commands[1] == camera.OPEN_CAMERA and shell.commands[-1] == camera.CLOSE_CAMERA
+    result = camera.evaluate(facts, {})
+    assert result.status.value == "pass" and result.measurements["opened"] is True
+
+
+def test_open_test_needs_a_person_when_no_camera_opens():
+    from checks import camera
+
+    clock = iter(range(100)).__next__
+    facts = camera.run_active(_ScriptedShell(opens_after=None), _two_cameras(),
+                              {"open_timeout_s": 3, "poll_interval_s": 0.0},
+                              sleep=lambda s: None, clock=lambda: float(clock()))
+    assert facts.opened is False
+    assert camera.evaluate(facts, {}).status.value == "needs_operator"
+
+
+def test_open_test_can_be_switched_off():
+    from checks import camera
+
+    shell = _ScriptedShell(opens_after=0)
+    facts = camera.run_active(shell, _two_cameras(), {"open_test": False})
+    assert facts.opened is None and shell.commands == []

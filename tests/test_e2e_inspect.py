@@ -46,6 +46,7 @@ def fast_criteria():
     crit["wifi"].update(scan_timeout_s=2.0, poll_interval_s=0.1)
     crit["bluetooth"].update(enable_timeout_s=2.0, poll_interval_s=0.1)
     crit["gps"].update(fix_timeout_s=1.0, poll_interval_s=0.1)
+    crit["camera"].update(open_timeout_s=2.0, poll_interval_s=0.1)
     crit["compatibility"] = {"required_apps": [{"name": "VNeID", "min_sdk": 21, "abis": []}]}
     return crit
 
@@ -80,6 +81,9 @@ def test_every_profile_gives_its_expected_results(all_phones):
             problems.append(f"{profile}: {got} != {expected}")
         # The read-only part of all checks is one adb shell call; only active steps add more.
         assert inspection.round_trips >= 1
+        camera = next(r for r in inspection.results if r.name == "camera")
+        if camera.measurements["front"] and camera.measurements["back"]:
+            assert camera.measurements["opened"] is True, profile  # the camera app opened it
     assert not problems, "\n".join(problems)
 
 
