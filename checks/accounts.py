@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.base import CheckResult, ResultMaker, Status, Unknown
+from checks.base import CheckResult, ResultMaker, Status, Unknown, never_raises, section_text
 from checks.props import parse_getprop, sdk_int
 
 NAME = "accounts"
@@ -68,22 +68,10 @@ class Facts:
         return sum(n for u in self.users for t, n in u.by_type if t == account_type)
 
 
+@never_raises("account dump", lambda u: Facts(u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    try:
-        return _parse(sections)
-    except Exception as exc:  # pragma: no cover - parse must never raise
-        reason = f"unexpected account dump ({type(exc).__name__})"
-        return Facts(Unknown(reason), Unknown(reason))
-
-
-def _get(sections: Mapping[str, str], key: str) -> str:
-    value = sections.get(key) if isinstance(sections, Mapping) else None
-    return value if isinstance(value, str) else ""
-
-
-def _parse(sections: Mapping[str, str]) -> Facts:
-    sdk = sdk_int(parse_getprop(_get(sections, "getprop")))
-    return Facts(parse_accounts(_get(sections, "accounts")), _frp(sections, sdk), sdk)
+    sdk = sdk_int(parse_getprop(section_text(sections, "getprop")))
+    return Facts(parse_accounts(section_text(sections, "accounts")), _frp(sections, sdk), sdk)
 
 
 def parse_accounts(text: str) -> tuple[UserAccounts, ...] | Unknown:
@@ -141,12 +129,12 @@ def _setting_flag(text: str) -> bool | None:
 
 
 def _frp(sections: Mapping[str, str], sdk: int | None) -> bool | Unknown:
-    pdb = re.search(r"^\s*FRP state:\s*(true|false)\s*$", _get(sections, "frp_pdb"),
+    pdb = re.search(r"^\s*FRP state:\s*(true|false)\s*$", section_text(sections, "frp_pdb"),
                     re.MULTILINE | re.IGNORECASE)
     if pdb:
         return pdb.group(1).lower() == "true"
-    secure = _setting_flag(_get(sections, "frp_secure"))
-    global_ = _setting_flag(_get(sections, "frp_global"))
+    secure = _setting_flag(section_text(sections, "frp_secure"))
+    global_ = _setting_flag(section_text(sections, "frp_global"))
     # API 34 moved the flag to Settings.Global (the secure copy is deprecated).
     ordered = (global_, secure) if sdk is None or sdk >= 34 else (secure, global_)
     if True in ordered:

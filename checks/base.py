@@ -14,10 +14,13 @@ language later.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Status(str, Enum):
@@ -95,6 +98,29 @@ class ResultMaker:
     def __call__(self, status: Status, msgid: str, measurements: Mapping[str, Any], /,
                  **args: Any) -> CheckResult:
         return CheckResult(self.name, status, Msg(msgid, args), dict(measurements))
+
+
+def never_raises(what: str, fallback: Callable[[Unknown], Any]) -> Callable[[F], F]:
+    """Decorate a check's ``parse``: whatever odd text arrives, an unexpected exception
+    becomes ``fallback(Unknown("unexpected <what> (<error>)"))`` — parse never raises."""
+
+    def wrap(parse: F) -> F:
+        @functools.wraps(parse)
+        def guarded(sections: Any) -> Any:
+            try:
+                return parse(sections)
+            except Exception as exc:  # pragma: no cover - the property tests find none
+                return fallback(Unknown(f"unexpected {what} ({type(exc).__name__})"))
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap
+
+
+def section_text(sections: Any, key: str) -> str:
+    """One batched section's text, "" when it is missing or not text."""
+    value = sections.get(key) if isinstance(sections, Mapping) else None
+    return value if isinstance(value, str) else ""
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention

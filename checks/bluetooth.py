@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known
+from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known, never_raises
 from checks.props import parse_getprop, sdk_int
 
 NAME = "bluetooth"
@@ -53,15 +53,8 @@ _ENABLED = re.compile(r"^\s*enabled:\s*(true|false)\s*$", re.IGNORECASE)
 _STATE = re.compile(r"^\s*state:\s*(?:STATE_)?([A-Z_]+|\d+)\s*$", re.IGNORECASE)
 
 
+@never_raises("Bluetooth dump", lambda u: Facts(u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    try:
-        return _parse(sections)
-    except Exception as exc:  # pragma: no cover - parse must never raise
-        reason = f"unexpected Bluetooth dump ({type(exc).__name__})"
-        return Facts(Unknown(reason), Unknown(reason))
-
-
-def _parse(sections: Mapping[str, str]) -> Facts:
     text = sections.get("bluetooth") if isinstance(sections, Mapping) else None
     getprop = sections.get("getprop") if isinstance(sections, Mapping) else None
     sdk = sdk_int(parse_getprop(getprop)) if isinstance(getprop, str) else None

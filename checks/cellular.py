@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, ResultMaker, Status, Unknown
+from checks.base import CheckResult, ResultMaker, Status, Unknown, never_raises
 from checks.props import parse_getprop
 
 NAME = "cellular"
@@ -113,15 +113,8 @@ def _slot(phone_id: int, block: str) -> SlotState:
     )
 
 
+@never_raises("telephony dump", lambda u: Facts(u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    try:
-        return _parse(sections)
-    except Exception as exc:  # pragma: no cover - parse must never raise
-        reason = f"unexpected telephony dump ({type(exc).__name__})"
-        return Facts(Unknown(reason), Unknown(reason))
-
-
-def _parse(sections: Mapping[str, str]) -> Facts:
     get = sections.get if isinstance(sections, Mapping) else (lambda _k: None)
     text = get("telephony")
     getprop = get("getprop")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known
+from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known, never_raises
 from checks.props import parse_getprop, sdk_int
 
 NAME = "gps"
@@ -105,15 +105,8 @@ def _gps_block(text: str) -> str:
     return rest[: end.start()] if end else rest
 
 
+@never_raises("location dump", lambda u: Facts(u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    try:
-        return _parse(sections)
-    except Exception as exc:  # pragma: no cover - parse must never raise
-        reason = f"unexpected location dump ({type(exc).__name__})"
-        return Facts(Unknown(reason), Unknown(reason))
-
-
-def _parse(sections: Mapping[str, str]) -> Facts:
     get = sections.get if isinstance(sections, Mapping) else (lambda _k: None)
     text = get("location")
     text = text if isinstance(text, str) else ""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import N_, CheckResult, Msg, Status, Unknown
+from checks.base import N_, CheckResult, Msg, Status, Unknown, never_raises
 from checks.props import first_prop, marketing_name, parse_getprop
 
 NAME = "origin"
@@ -176,14 +176,8 @@ def _family(name: str) -> str | None:
     return next(iter(families)) if len(families) == 1 else None
 
 
+@never_raises("getprop text", lambda u: Facts(brand=u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    try:
-        return _parse(sections)
-    except Exception as exc:  # pragma: no cover - parse must never raise
-        return Facts(brand=Unknown(f"unexpected getprop text ({type(exc).__name__})"))
-
-
-def _parse(sections: Mapping[str, str]) -> Facts:
     text = sections.get("getprop") if isinstance(sections, Mapping) else None
     if not isinstance(text, str) or not text.strip():
         return Facts(brand=Unknown("getprop output is missing"))

@@ -18,7 +18,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checks.base import CheckResult, ResultMaker, ShellRunner, Status, Unknown, known
+from checks.base import (
+    CheckResult,
+    ResultMaker,
+    ShellRunner,
+    Status,
+    Unknown,
+    known,
+    never_raises,
+    section_text,
+)
 from checks.props import parse_getprop, sdk_int
 
 NAME = "wifi"
@@ -86,22 +95,10 @@ def scan_bssids(text: str) -> set[str] | None:
     return found
 
 
+@never_raises("Wi-Fi dump", lambda u: Facts(u, u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    try:
-        return _parse(sections)
-    except Exception as exc:  # pragma: no cover - parse must never raise
-        reason = f"unexpected Wi-Fi dump ({type(exc).__name__})"
-        return Facts(Unknown(reason), Unknown(reason), Unknown(reason))
-
-
-def _text(sections: Mapping[str, str], key: str) -> str:
-    value = sections.get(key) if isinstance(sections, Mapping) else None
-    return value if isinstance(value, str) else ""
-
-
-def _parse(sections: Mapping[str, str]) -> Facts:
-    dump, status = _text(sections, "wifi"), _text(sections, "wifi_status")
-    sdk = sdk_int(parse_getprop(_text(sections, "getprop")))
+    dump, status = section_text(sections, "wifi"), section_text(sections, "wifi_status")
+    sdk = sdk_int(parse_getprop(section_text(sections, "getprop")))
 
     enabled: bool | Unknown = Unknown("no 'Wi-Fi is enabled/disabled' line in the Wi-Fi dump")
     for source in (status, dump):
@@ -126,7 +123,7 @@ def _parse(sections: Mapping[str, str]) -> Facts:
 
     seen: set[str] | None = None
     for key in ("wifi_scan", "wifi_scanner", "wifi"):
-        bssids = scan_bssids(_text(sections, key))
+        bssids = scan_bssids(section_text(sections, key))
         if bssids is not None:
             seen = (seen or set()) | bssids
     networks: int | Unknown = (
