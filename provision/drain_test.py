@@ -49,10 +49,6 @@ def read_level(link) -> int:
     return int(level)
 
 
-def _same_phone(listing: PhoneListing, model: str) -> Callable[[PhoneListing], bool]:
-    return same_phone_back(listing, model)
-
-
 def _wait(hub: AdbHub, predicate: Callable[[list[PhoneListing]], PhoneListing | bool | None],
           timeout: float, clock: Callable[[], float], sleep: Callable[[float], None],
           interval: float) -> tuple[PhoneListing | bool | None, float]:
@@ -103,7 +99,7 @@ def run_drain_test(hub: AdbHub, listing: PhoneListing, model: str, minutes: floa
         on_step(Msg("Phone unplugged. Plug it back in after {minutes} minutes.",
                     {"minutes": _plain(minutes)}))
     wait_back = return_timeout if return_timeout is not None else (minutes + 30) * 60
-    same = _same_phone(listing, model)
+    same = same_phone_back(listing, model)
     back, back_at = _wait(
         hub, lambda phones: next((p for p in phones
                                   if same(p) and p.transport_id not in present_then), None),
