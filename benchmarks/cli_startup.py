@@ -22,7 +22,7 @@ def timed(args: list[str], rounds: int = 10) -> float:
 
 def main() -> None:
     bare = timed([sys.executable, "-c", "pass"])
-    help_ = timed([sys.executable, "-m", "provision", "--help"])
+    help_ = timed([sys.executable, "-m", "traomay", "--help"])
     print(f"python -c pass: {bare*1000:.0f} ms; traomay --help: {help_*1000:.0f} ms; "
           f"ratio {help_/bare:.1f}x")
 

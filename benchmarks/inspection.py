@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from checks.registry import CHECK_ORDER  # noqa: E402
-from provision.device import free_port, private_adb_server  # noqa: E402
-from provision.inspect import _sections_for, check_module, run_checks  # noqa: E402
-from simulator.hub import SimulatedHub  # noqa: E402
-from simulator.phone import Phone  # noqa: E402
-from simulator.profile import list_profiles  # noqa: E402
+from traomay.checks.registry import CHECK_ORDER  # noqa: E402
+from traomay.device.adb import free_port, private_adb_server  # noqa: E402
+from traomay.provision.inspect import _sections_for, check_module, run_checks  # noqa: E402
+from traomay.simulator.hub import SimulatedHub  # noqa: E402
+from traomay.simulator.phone import Phone  # noqa: E402
+from traomay.simulator.profile import list_profiles  # noqa: E402
 
 READ_ONLY = list(CHECK_ORDER)
 

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from sim_minimal_phone import OLD_FEATURES, MinimalPhone  # noqa: E402
 
-from provision.device import AdbHub, free_port, private_adb_server  # noqa: E402
-from simulator.hub import SimulatedHub  # noqa: E402
+from traomay.device.adb import AdbHub, free_port, private_adb_server  # noqa: E402
+from traomay.simulator.hub import SimulatedHub  # noqa: E402
 
 ROUNDS = 200
 

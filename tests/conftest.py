@@ -36,7 +36,7 @@ def require_captures() -> None:
 
 @pytest.fixture(scope="session")
 def adb_server(tmp_path_factory):
-    from provision.device import free_port, private_adb_server
+    from traomay.device.adb import free_port, private_adb_server
 
     home = tmp_path_factory.mktemp("adbhome")
     with private_adb_server(home, free_port(16037)) as server:

@@ -11,7 +11,7 @@ import re
 import stat
 import time
 
-from simulator.phone_api import ShellOutcome
+from traomay.simulator.phone_api import ShellOutcome
 
 V2_FEATURES = ["shell_v2", "cmd", "stat_v2", "ls_v2", "sendrecv_v2", "fixed_push_mkdir", "abb_exec",
                "apex"]

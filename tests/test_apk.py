@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provision.apk import read_apk
-from provision.apkfactory import KEY1, KEY2, apk_bytes, build_apk
-from provision.errors import BadInputError
+from traomay.apps.apk import read_apk
+from traomay.core.errors import BadInputError
+from traomay.demo.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 
 
 def test_v2_only(tmp_path):
@@ -131,8 +131,8 @@ def test_mutated_apk_never_crashes(tmp_path, edits):
 @settings(max_examples=300)
 @given(st.binary(min_size=0, max_size=600))
 def test_garbage_manifest_inside_valid_zip(blob):
-    from provision.apk import _manifest_fields, _Problem
-    from provision.axml import AxmlError, parse_elements
+    from traomay.apps.apk import _manifest_fields, _Problem
+    from traomay.apps.axml import AxmlError, parse_elements
 
     try:
         _manifest_fields(parse_elements(b"\x03\x00\x08\x00" + blob))

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provision import batch
+from traomay.device import batch
 
 
 def test_build_and_split_roundtrip():

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import accounts
-from checks.base import Status, Unknown
 from tests.conftest import REPO, capture_rows, require_captures
+from traomay.checks import accounts
+from traomay.core.results import Status, Unknown
 
 ROWS = capture_rows("dumpsys_account.txt")
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import appearance
-from checks.base import Status
+from traomay.checks import appearance
+from traomay.core.results import Status
 
 
 def _eval(sections, criteria=None):

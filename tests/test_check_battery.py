@@ -9,9 +9,9 @@ from conftest import CAPTURES, capture_rows, require_captures
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import battery
-from checks.base import Status, Unknown
-from checks.battery_service import parse_battery_service
+from traomay.checks import battery
+from traomay.checks.battery_service import parse_battery_service
+from traomay.core.results import Status, Unknown
 
 U = Unknown  # "any Unknown" in the expectations below
 
@@ -253,7 +253,7 @@ def test_parse_never_raises_on_key_value_noise(keys, values):
     battery.evaluate(battery.parse({"battery": text}), {})
 
 
-# -- operator input hook (provision.inspect) --------------------------------------------
+# -- operator input hook (traomay.provision.inspect) --------------------------------------------
 
 def test_drain_input_overrides_estimate():
     facts = battery.parse({"battery": ANDROID15_ONE_SPACE})
@@ -271,6 +271,6 @@ def test_drain_input_without_dumpsys():
 
 
 def test_drain_defaults_match_battery_defaults():
-    from checks.battery_drain import DRAIN_DEFAULTS
+    from traomay.checks.battery_drain import DRAIN_DEFAULTS
     for key, value in DRAIN_DEFAULTS.items():
         assert battery.DEFAULT_CRITERIA[key] == value

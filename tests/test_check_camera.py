@@ -7,8 +7,8 @@ from conftest import capture_rows, require_captures
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import camera
-from checks.base import Status, Unknown
+from traomay.checks import camera
+from traomay.core.results import Status, Unknown
 
 # folder -> (format, reported count, front, back, status, timed out)
 EXPECTED = {
@@ -167,7 +167,7 @@ class _ScriptedShell:
         self.commands = []
 
     def shell(self, command, timeout=30.0):
-        from checks.base import ShellResult
+        from traomay.core.results import ShellResult
 
         self.commands.append(command)
         if command == "dumpsys media.camera":
@@ -179,14 +179,14 @@ class _ScriptedShell:
 
 
 def _two_cameras():
-    from checks.camera import Camera, Facts
+    from traomay.checks.camera import Camera, Facts
 
     return Facts("provider", (Camera("0", "back", "api1"), Camera("1", "front", "api1")), 2,
                  False)
 
 
 def test_open_test_passes_when_a_camera_opens_and_leaves_the_app():
-    from checks import camera
+    from traomay.checks import camera
 
     shell = _ScriptedShell(opens_after=2)
     facts = camera.run_active(shell, _two_cameras(), {"poll_interval_s": 0.0},
@@ -198,7 +198,7 @@ def test_open_test_passes_when_a_camera_opens_and_leaves_the_app():
 
 
 def test_open_test_needs_a_person_when_no_camera_opens():
-    from checks import camera
+    from traomay.checks import camera
 
     clock = iter(range(100)).__next__
     facts = camera.run_active(_ScriptedShell(opens_after=None), _two_cameras(),
@@ -209,7 +209,7 @@ def test_open_test_needs_a_person_when_no_camera_opens():
 
 
 def test_open_test_can_be_switched_off():
-    from checks import camera
+    from traomay.checks import camera
 
     shell = _ScriptedShell(opens_after=0)
     facts = camera.run_active(shell, _two_cameras(), {"open_test": False})

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import cellular
-from checks.base import Status, Unknown
 from tests.conftest import REPO, capture_rows, require_captures
+from traomay.checks import cellular
+from traomay.core.results import Status, Unknown
 
 ROWS = capture_rows("dumpsys_telephony.registry.txt")
 
@@ -155,7 +155,7 @@ def test_sim_not_ready_is_not_called_missing():
 
 
 def test_call_test_input_through_the_hook():
-    """The call test's outcome (provision.call_test) on the real Smartron 8.1 dump."""
+    """The call test's outcome (traomay.probes.call) on the real Smartron 8.1 dump."""
     require_captures()
     facts = _facts(dict(ROWS)["smartron-tphoneE_T5911-8.1.0"])
     rang = cellular.with_operator_input(facts, {"rang": True, "method": "observed"})

@@ -7,8 +7,8 @@ from conftest import capture_rows, require_captures
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import charging
-from checks.base import Status
+from traomay.checks import charging
+from traomay.core.results import Status
 
 # folder -> (power sources, status code, expected result)
 EXPECTED = {

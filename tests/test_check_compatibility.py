@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import compatibility
-from checks.base import Status
 from tests.conftest import capture_rows, require_captures
+from traomay.checks import compatibility
+from traomay.core.results import Status
 
 VNEID = {"name": "VNeID", "min_sdk": 21, "abis": []}
 NEEDS_ANDROID_11 = {"name": "NewApp", "min_sdk": 30, "abis": []}

@@ -10,9 +10,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import gps
-from checks.base import ShellResult, Status, Unknown
 from tests.conftest import REPO, capture_rows, require_captures
+from traomay.checks import gps
+from traomay.core.results import ShellResult, Status, Unknown
 
 ROWS = capture_rows("dumpsys_location.txt")
 

@@ -9,11 +9,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import origin
-from checks.base import Status, Unknown
-from checks.criteria import merge_criteria
-from checks.props import first_prop, marketing_name, parse_getprop, sdk_int
 from tests.conftest import REPO, capture_rows, require_captures
+from traomay.checks import origin
+from traomay.checks.criteria import merge_criteria
+from traomay.checks.props import first_prop, marketing_name, parse_getprop, sdk_int
+from traomay.core.results import Status, Unknown
 
 GETPROP_ROWS = capture_rows("getprop.txt")
 

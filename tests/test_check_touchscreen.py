@@ -7,9 +7,9 @@ from conftest import CAPTURES, capture_rows, require_captures
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import touchscreen
-from checks.base import Status, Unknown
-from checks.touch_grid import GridResult, TouchGrid, parse_event_line
+from traomay.checks import touchscreen
+from traomay.checks.touch_grid import GridResult, TouchGrid, parse_event_line
+from traomay.core.results import Status, Unknown
 
 # folder -> (primary device name, mode, x max, y max, /dev/input path)
 EXPECTED = {

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import wifi
-from checks.base import ShellResult, Status, Unknown
 from tests.conftest import REPO, capture_rows, require_captures
+from traomay.checks import wifi
+from traomay.core.results import ShellResult, Status, Unknown
 
 ROWS = capture_rows("dumpsys_wifi.txt")
 

@@ -12,7 +12,7 @@ import sys
 def run(*args, env_extra=None, cwd=None):
     env = dict(os.environ, COLUMNS="200", **(env_extra or {}))
     env.pop("TRAOMAY_LANG", None)
-    return subprocess.run([sys.executable, "-m", "provision", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "traomay", *args], capture_output=True,
                           text=True, encoding="utf-8", env=env, cwd=cwd, timeout=60)
 
 
@@ -61,7 +61,7 @@ def test_unknown_check_name_is_a_usage_style_error(tmp_path):
 
 
 def test_inventory_survives_a_rejected_write(tmp_path):
-    from inventory.store import Inventory
+    from traomay.inventory.store import Inventory
 
     db = tmp_path / "inv.sqlite"
     with Inventory(db) as inv:
@@ -82,7 +82,7 @@ def test_attest_rejects_words_it_does_not_know():
 def test_hostile_phone_names_are_not_markup():
     from rich.console import Console
 
-    from provision import ui
+    from traomay.interface import render as ui
 
     con = Console(width=120, record=True, color_system=None)
     con.print(ui.table("Phone [bold red]X[/bold] \x1b[2J", ["[link=https://evil]h[/link]"],

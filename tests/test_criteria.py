@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from checks import appearance, battery, camera, charging, touchscreen
-from checks.criteria import REPO_CRITERIA_FILE, default_criteria, load_criteria, merge_criteria
+from traomay.checks import appearance, battery, camera, charging, touchscreen
+from traomay.checks.criteria import (
+    REPO_CRITERIA_FILE,
+    default_criteria,
+    load_criteria,
+    merge_criteria,
+)
 
 MINE = {"battery": battery, "charging": charging, "camera": camera,
         "touchscreen": touchscreen, "appearance": appearance}
@@ -112,7 +117,7 @@ def test_empty_file_gives_defaults(tmp_path):
 
 @pytest.mark.parametrize("bad", [".inf", "-1", "99999", ".nan"])
 def test_waits_must_be_finite_and_bounded(tmp_path, bad):
-    from checks.criteria import load_criteria
+    from traomay.checks.criteria import load_criteria
 
     path = tmp_path / "criteria.yaml"
     path.write_text(f"gps:\n  fix_timeout_s: {bad}\n", encoding="utf-8")
@@ -121,7 +126,7 @@ def test_waits_must_be_finite_and_bounded(tmp_path, bad):
 
 
 def test_gps_start_command_must_be_one_plain_am_start():
-    from checks.gps import _safe_start_command
+    from traomay.checks.gps import _safe_start_command
 
     assert _safe_start_command("am start -a android.intent.action.VIEW -d geo:0,0?z=15")
     assert not _safe_start_command("am start -a x; reboot")

@@ -4,12 +4,12 @@ import os
 import subprocess
 import sys
 
-from simulator.profile import list_profiles, load_profile
+from traomay.simulator.profile import list_profiles, load_profile
 
 
 def test_demo_runs_end_to_end_and_names_every_phone(tmp_path):
     env = dict(os.environ, TRAOMAY_LANG="en", COLUMNS="220")
-    out = subprocess.run([sys.executable, "-m", "provision", "--db",
+    out = subprocess.run([sys.executable, "-m", "traomay", "--db",
                           str(tmp_path / "demo.sqlite"), "demo"],
                          capture_output=True, text=True, encoding="utf-8", env=env,
                          cwd=tmp_path, timeout=300)

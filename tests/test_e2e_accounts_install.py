@@ -12,14 +12,14 @@ import sys
 
 import pytest
 
-from inventory.store import Inventory
-from provision.apkfactory import build_apk
-from provision.apps import install_manifest_apps, record_apps
-from provision.manifest import load_manifest, pin
-from provision.pipeline import identify_listing, record_identity
-from provision.reset import ResetRefused, reset_phone
-from simulator.hub import SimulatedHub
-from simulator.phone import Phone
+from traomay.apps.install_manifest import install_manifest_apps, record_apps
+from traomay.apps.manifest import load_manifest, pin
+from traomay.demo.apkfactory import build_apk
+from traomay.inventory.store import Inventory
+from traomay.provision.pipeline import identify_listing, record_identity
+from traomay.provision.reset import ResetRefused, reset_phone
+from traomay.simulator.hub import SimulatedHub
+from traomay.simulator.phone import Phone
 
 OWNER = "nguoicu"  # part of the fake Google account name in the samsung-galaxy-s9 profile
 
@@ -145,7 +145,7 @@ def test_old_phone_gets_plain_too_old_reason_via_cli(sim, adb_server, tmp_path):
     serial = adb_hub.list_phones()[0].serial
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en",
                COLUMNS="200")
-    out = subprocess.run([sys.executable, "-m", "provision", "--db",
+    out = subprocess.run([sys.executable, "-m", "traomay", "--db",
                           str(tmp_path / "inv.sqlite"), "install", serial, "--manifest",
                           str(manifest)], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 1, out.stderr
@@ -154,7 +154,7 @@ def test_old_phone_gets_plain_too_old_reason_via_cli(sim, adb_server, tmp_path):
 
 
 def test_finalize_restores_settings_and_turns_usb_debugging_off(sim, tmp_path):
-    from provision.reset import finalize_phone
+    from traomay.provision.reset import finalize_phone
 
     phones, _hub, adb_hub = sim("samsung-galaxy-a55")
     listing = adb_hub.list_phones()[0]
@@ -168,7 +168,7 @@ def test_finalize_restores_settings_and_turns_usb_debugging_off(sim, tmp_path):
 
 
 def test_finalize_after_testharness_reset_warns_and_keeps_adb(sim, tmp_path):
-    from provision.reset import TEST_HARNESS_WARNING, finalize_phone
+    from traomay.provision.reset import TEST_HARNESS_WARNING, finalize_phone
 
     phones, _hub, adb_hub = sim("samsung-galaxy-s24")
     with Inventory(tmp_path / "inv.sqlite") as inv:

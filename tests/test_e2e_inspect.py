@@ -12,14 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from checks.criteria import load_criteria
-from inventory.store import Inventory
-from inventory.verdict import compute_verdict
-from provision.inspect import inspect_and_record, run_checks
-from provision.pipeline import identify_listing, record_identity
-from simulator.hub import SimulatedHub
-from simulator.phone import Phone
-from simulator.profile import list_profiles
+from traomay.checks.criteria import load_criteria
+from traomay.inventory.store import Inventory
+from traomay.inventory.verdict import compute_verdict
+from traomay.provision.inspect import inspect_and_record, run_checks
+from traomay.provision.pipeline import identify_listing, record_identity
+from traomay.simulator.hub import SimulatedHub
+from traomay.simulator.phone import Phone
+from traomay.simulator.profile import list_profiles
 
 AUTOMATIC = ("origin", "compatibility", "battery", "charging", "camera", "wifi", "bluetooth",
              "gps", "accounts")
@@ -128,7 +128,7 @@ def test_inspect_cli_json_shape(all_phones, adb_server, tmp_path):
     _phones, links, _hub = all_phones
     serial = links["vivo-y85a"].listing.serial
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en")
-    out = subprocess.run([sys.executable, "-m", "provision", "--db", str(tmp_path / "i.sqlite"),
+    out = subprocess.run([sys.executable, "-m", "traomay", "--db", str(tmp_path / "i.sqlite"),
                           "inspect", serial, "--only", "camera,battery,origin", "--json"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 1, out.stderr  # the camera fails: a failing phone exits 1
@@ -163,8 +163,8 @@ def test_full_inspect_keeps_what_a_person_settled(all_phones, tmp_path):
 def test_phone_unplugged_mid_inspection_records_nothing(adb_server, tmp_path):
     """The phone's connection drops in the middle of the batched output (a simulator wire
     fault): the inspection raises DeviceGone and the inventory gets nothing of it."""
-    from provision.errors import DeviceGone
-    from simulator.wire_faults import DropConnection, WireFaults
+    from traomay.core.errors import DeviceGone
+    from traomay.simulator.wire_faults import DropConnection, WireFaults
 
     class DropMidInspection(WireFaults):
         armed = False

@@ -13,15 +13,17 @@ import time
 
 import pytest
 
-from checks.base import Status
-from inventory.store import Inventory
-from inventory.verdict import compute_verdict
-from provision import call_test, drain_test, touch_test
-from provision.inspect import inspect_and_record
-from provision.pipeline import identify_listing, record_identity
-from simulator.hub import SimulatedHub
-from simulator.phone import Phone
-from simulator.profile import load_profile
+from traomay.core.results import Status
+from traomay.inventory.store import Inventory
+from traomay.inventory.verdict import compute_verdict
+from traomay.probes import call as call_test
+from traomay.probes import drain as drain_test
+from traomay.probes import touch as touch_test
+from traomay.provision.inspect import inspect_and_record
+from traomay.provision.pipeline import identify_listing, record_identity
+from traomay.simulator.hub import SimulatedHub
+from traomay.simulator.phone import Phone
+from traomay.simulator.profile import load_profile
 
 PROFILES = ("samsung-galaxy-a55", "alps-clone-s23ultra", "samsung-galaxy-s8", "no-sim")
 CALLER = "0987654321"  # simulator.dumpsys_hw.CALLER_NUMBER: must never be printed or kept
@@ -54,7 +56,7 @@ def _link(adb_hub, serial):
 def _cli(adb_server, db, *args, timeout=60):
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en",
                COLUMNS="160")
-    return subprocess.run([sys.executable, "-m", "provision", "--lang", "en", "--db", str(db),
+    return subprocess.run([sys.executable, "-m", "traomay", "--lang", "en", "--db", str(db),
                            *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 

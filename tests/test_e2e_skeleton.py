@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from inventory.store import Inventory
-from provision.pipeline import process_phones
-from simulator.hub import SimulatedHub
-from simulator.phone import Phone
+from traomay.inventory.store import Inventory
+from traomay.provision.pipeline import process_phones
+from traomay.simulator.hub import SimulatedHub
+from traomay.simulator.phone import Phone
 
 SAME_SERIAL = ("nokia-1-plus", "masstel-max-10")  # both report 0123456789ABCDEF
 
@@ -37,7 +37,7 @@ def hub_of(adb_server):
 def _traomay(adb_server, db, *args, lang="en"):
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG=lang,
                COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "provision", "--db", str(db), *args],
+    return subprocess.run([sys.executable, "-m", "traomay", "--db", str(db), *args],
                           capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
 
 
@@ -106,7 +106,7 @@ def test_unknown_serial_is_a_clear_error(hub_of, adb_server, tmp_path):
 
 def test_help_does_not_import_heavy_modules():
     code = ("import sys; sys.argv=['traomay','--help']\n"
-            "import provision.cli as c\n"
+            "import traomay.interface.app as c\n"
             "try:\n    c.app()\nexcept SystemExit:\n    pass\n"
             "heavy=[m for m in ('adbutils','sqlite_utils','simulator.hub','yaml') "
             "if m in sys.modules]\nprint('HEAVY', heavy)")

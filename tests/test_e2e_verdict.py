@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from inventory.verdict import VERDICT_CRITERIA
-from simulator.hub import SimulatedHub
-from simulator.phone import Phone
+from traomay.inventory.verdict import VERDICT_CRITERIA
+from traomay.simulator.hub import SimulatedHub
+from traomay.simulator.phone import Phone
 
 PROFILES = ["alps-clone-s23ultra", "samsung-galaxy-s8", "samsung-galaxy-s24"]
 
@@ -28,7 +28,7 @@ def serials(adb_server):
 def traomay(adb_server, db, *args):
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en",
                COLUMNS="220")
-    return subprocess.run([sys.executable, "-m", "provision", "--db", str(db), *args],
+    return subprocess.run([sys.executable, "-m", "traomay", "--db", str(db), *args],
                           capture_output=True, text=True, encoding="utf-8", env=env,
                           timeout=180)
 
@@ -61,7 +61,7 @@ def test_clone_needs_a_person_and_explain_lists_every_criterion(serials, adb_ser
     assert "Known brand, origin clear" in table.stdout
     assert "not checked yet" in table.stdout
     assert "Verdict: INCOMPLETE" in table.stdout
-    vi = subprocess.run([sys.executable, "-m", "provision", "--lang", "vi", "--db", str(db),
+    vi = subprocess.run([sys.executable, "-m", "traomay", "--lang", "vi", "--db", str(db),
                          "explain", "id:1"], capture_output=True, text=True, encoding="utf-8",
                         env=dict(os.environ, COLUMNS="220"), timeout=60)
     assert vi.returncode == 0 and "id:1" not in vi.stderr

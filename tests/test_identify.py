@@ -2,8 +2,8 @@
 
 import pytest
 
-from provision.identify import Identity, identity_from_sections, luhn_ok, parse_imei_parcel
 from tests.conftest import capture_rows, require_captures
+from traomay.provision.identify import Identity, identity_from_sections, luhn_ok, parse_imei_parcel
 
 GETPROPS = capture_rows("getprop.txt")
 

@@ -10,19 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.base import ShellResult
-from provision.apk import read_apk
-from provision.apkfactory import KEY2, build_apk
-from provision.install import InstallStatus, install_app
-from provision.install_failures import _NUMERIC, failure_message, parse_failure, short_name
-from provision.install_plan import (
+from traomay.apps.apk import read_apk
+from traomay.apps.failures import _NUMERIC, failure_message, parse_failure, short_name
+from traomay.apps.install import InstallStatus, install_app
+from traomay.apps.manifest import ApkFile, AppEntry
+from traomay.apps.plan import (
     PhoneFacts,
     PlanAction,
     parse_df_free,
     parse_installed_version,
     plan_install,
 )
-from provision.manifest import ApkFile, AppEntry
+from traomay.core.results import ShellResult
+from traomay.demo.apkfactory import KEY2, build_apk
 
 ARM64 = ("arm64-v8a", "armeabi-v7a", "armeabi")
 GB = 1024**3
@@ -221,7 +221,7 @@ class FakeLink:
 def run_twice(link, entry, infos):
     link.target = entry.version_code
     first = install_app(link, plan_install(entry, infos, PHONE, None))
-    from provision.install import installed_version
+    from traomay.apps.install import installed_version
     again = install_app(link, plan_install(entry, infos, PHONE,
                                            installed_version(link, entry.package)))
     return first, again

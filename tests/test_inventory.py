@@ -1,9 +1,10 @@
 
 import pytest
 
-from checks.base import CheckResult, Msg, Status
-from inventory.store import Inventory
-from provision.errors import InventoryError
+from traomay.core.errors import InventoryError
+from traomay.core.msg import Msg
+from traomay.core.results import CheckResult, Status
+from traomay.inventory.store import Inventory
 
 
 def _ident(serial="ABC123", model="SM-A105F"):

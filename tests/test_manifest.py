@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from provision.apkfactory import KEY1, KEY2, apk_bytes, build_apk
-from provision.errors import BadInputError
-from provision.manifest import FileStatus, check, load_manifest, pin, read_app_apks
+from traomay.apps.manifest import FileStatus, check, load_manifest, pin, read_app_apks
+from traomay.core.errors import BadInputError
+from traomay.demo.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer.main
 
-from provision import cli
+from traomay.interface import app as cli
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provision.safe_text import for_csv, for_terminal
+from traomay.core.safe_text import for_csv, for_terminal
 
 
 def test_escape_sequences_and_controls_removed():
@@ -29,7 +29,7 @@ def test_terminal_text_has_no_controls(text):
 
 
 def test_redact_removes_owner_data():
-    from provision.redact import redact
+    from traomay.core.redact import redact
 
     text = ("  Account {name=nguoicu.donor@gmail.com, type=com.google}\n"
             "last location=Location[gps 10.123456,106.654321 hAcc=5]\n"
@@ -40,7 +40,7 @@ def test_redact_removes_owner_data():
 
 
 def test_redact_sections_drop_or_clean_owner_data():
-    from provision.redact import NOT_KEPT_NOTE, redact, redact_section
+    from traomay.core.redact import NOT_KEPT_NOTE, redact, redact_section
 
     assert redact_section("accounts", "Account {name=Van A, Lan, type=com.google}") == \
         NOT_KEPT_NOTE

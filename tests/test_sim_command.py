@@ -14,7 +14,7 @@ import pytest
 def test_sim_phones_visible_to_other_commands_until_ctrl_c(adb_server, tmp_path):
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en",
                COLUMNS="200")
-    sim = subprocess.Popen([sys.executable, "-m", "provision", "sim", "--phones", "3",
+    sim = subprocess.Popen([sys.executable, "-m", "traomay", "sim", "--phones", "3",
                             "--profiles", "oppo-a5s,vivo-v15,nokia-1-plus"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -24,7 +24,7 @@ def test_sim_phones_visible_to_other_commands_until_ctrl_c(adb_server, tmp_path)
             assert time.monotonic() < deadline, "simulated phones never appeared"
             assert sim.poll() is None, sim.stderr.read()
             time.sleep(0.2)
-        out = subprocess.run([sys.executable, "-m", "provision", "--db",
+        out = subprocess.run([sys.executable, "-m", "traomay", "--db",
                               str(tmp_path / "i.sqlite"), "devices"],
                              capture_output=True, text=True, env=env, timeout=60)
         assert out.returncode == 0
@@ -42,7 +42,7 @@ def test_sim_phones_visible_to_other_commands_until_ctrl_c(adb_server, tmp_path)
 
 def test_sim_unknown_profile_is_a_clear_error(adb_server):
     env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en")
-    out = subprocess.run([sys.executable, "-m", "provision", "sim", "--profiles", "iphone-99"],
+    out = subprocess.run([sys.executable, "-m", "traomay", "sim", "--profiles", "iphone-99"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 5
     assert "iphone-99" in out.stderr and "oppo-a5s" in out.stderr

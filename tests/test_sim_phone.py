@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_apk_builder import build_apk, signer_sha256
 
-from simulator.phone import Phone
-from simulator.profile import (
+from traomay.simulator.phone import Phone
+from traomay.simulator.profile import (
     ProfileError,
     default_hub_profiles,
     list_profiles,
     load_profile,
     parse_profile,
 )
-from simulator.services import string16_reply
+from traomay.simulator.services import string16_reply
 
 PROFILES = list_profiles()
 

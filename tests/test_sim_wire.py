@@ -1,5 +1,5 @@
 """The simulator's wire side against Google's real adb server (bundled with adbutils), through
-the toolkit's own device layer (provision.device) and the adb command line."""
+the toolkit's own device layer (traomay.device.adb) and the adb command line."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import adbutils
 import pytest
 from sim_minimal_phone import OLD_FEATURES, MinimalPhone
 
-from provision.device import AdbHub, PhoneLink, PhoneListing
-from provision.errors import DeviceGone
-from simulator.adb_wire import (
+from traomay.core.errors import DeviceGone
+from traomay.device.adb import AdbHub, PhoneLink, PhoneListing
+from traomay.simulator.adb_wire import (
     A_CNXN,
     A_OKAY,
     HEADER,
@@ -28,8 +28,8 @@ from simulator.adb_wire import (
     pack,
     unpack_header,
 )
-from simulator.hub import SimulatedHub, parse_devices
-from simulator.wire_faults import DropConnection, WireFaults
+from traomay.simulator.hub import SimulatedHub, parse_devices
+from traomay.simulator.wire_faults import DropConnection, WireFaults
 
 MB = 1024 * 1024
 
@@ -303,7 +303,7 @@ def test_stop_detaches_every_phone(adb_server, adb: AdbHub) -> None:
 def test_run_forever_ends_on_ctrl_c(adb_server, adb: AdbHub) -> None:
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from sim_minimal_phone import MinimalPhone; from simulator.hub import SimulatedHub; "
+        "from sim_minimal_phone import MinimalPhone; from traomay.simulator.hub import SimulatedHub; "
         "hub = SimulatedHub([MinimalPhone()], adb_port=int(sys.argv[2])); "
         "hub.start(); print(hub.addresses[0], flush=True); hub.run_forever_until_interrupted(); "
         "print('stopped', flush=True)"

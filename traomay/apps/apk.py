@@ -1,0 +1,204 @@
+"""What an APK file says about itself: package, versions, minimum Android, native ABIs, signer.
+
+Standard library only. The binary manifest is read by :mod:`traomay.apps.axml`, signatures by
+:mod:`traomay.apps.signing`. Every problem, including plain garbage, becomes a
+:class:`~traomay.core.errors.BadInputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from traomay.apps.axml import AxmlError, Element, parse_elements
+from traomay.apps.signing import SignatureError, first_pkcs7_certificate, read_v2_v3
+from traomay.core.errors import BadInputError
+from traomay.core.msg import Msg
+
+# android:* attribute resource ids (frameworks/base core/res/res/values/public.xml)
+ATTR_VERSION_CODE = 0x0101021B
+ATTR_VERSION_NAME = 0x0101021C
+ATTR_MIN_SDK = 0x0101020C
+ATTR_TARGET_SDK = 0x01010270
+ATTR_VERSION_CODE_MAJOR = 0x01010576  # Android 9+: versionCode becomes (major << 32) | code
+
+# Android's "current development" SDK: a preview codename (minSdkVersion="Q") means the APK
+# only installs on that preview build.
+CUR_DEVELOPMENT = 10000
+MAX_MANIFEST_BYTES = 8 * 1024 * 1024
+PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+_V1_SIGNATURE = re.compile(r"^META-INF/[^/]+\.(RSA|DSA|EC)$", re.IGNORECASE)
+_LIB_ENTRY = re.compile(r"^lib/([^/]+)/[^/]+\.so$")
+
+
+@dataclass(frozen=True)
+class ApkInfo:
+    path: Path
+    package: str
+    version_code: int
+    version_name: str
+    min_sdk: int
+    target_sdk: int
+    abis: tuple[str, ...]  # from lib/<abi>/*.so; empty = runs on any processor
+    signer_sha256: str  # lowercase hex SHA-256 of the first signer certificate (DER)
+    split_name: str | None  # None for a base APK, e.g. "config.arm64_v8a" for a split
+    file_sha256: str
+    size: int
+    signature_scheme: str  # "v3", "v2" or "v1"
+    signature_verified: bool  # v2/v3 content digest + RSA signature checked here
+
+    @property
+    def is_split(self) -> bool:
+        return self.split_name is not None
+
+
+class _Problem(Exception):
+    """Internal: a description of what is wrong, turned into BadInputError by read_apk."""
+
+    def __init__(self, kind: str, text: str = "") -> None:
+        super().__init__(text or kind)
+        self.kind = kind
+        self.text = text
+
+
+def _bad(path: Path, problem: _Problem) -> BadInputError:
+    args = {"file": str(path), "problem": problem.text}
+    if problem.kind == "unreadable":
+        msg = Msg("Cannot read the APK file {file}.", args)
+    elif problem.kind == "not_zip":
+        msg = Msg("{file} is not an APK file (it is not a ZIP archive).", args)
+    elif problem.kind == "no_manifest":
+        msg = Msg("{file} has no AndroidManifest.xml, so it is not an APK file.", args)
+    elif problem.kind == "unsigned":
+        msg = Msg("The APK file {file} is not signed. Ask the district for the official file.",
+                  args)
+    elif problem.kind == "tampered":
+        msg = Msg("The APK file {file} was changed after it was signed ({problem}). "
+                  "Ask the district for a fresh copy.", args)
+    else:
+        msg = Msg("The APK file {file} is damaged ({problem}). Ask the district for a fresh "
+                  "copy.", args)
+    return BadInputError(msg, detail=problem.text)
+
+
+def read_apk(path: str | Path) -> ApkInfo:
+    """Read and check one APK (base or split). Raises only BadInputError."""
+    path = Path(path)
+    try:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _Problem("unreadable", exc.strerror or type(exc).__name__) from exc
+        return _read(path, data)
+    except _Problem as problem:
+        raise _bad(path, problem) from None
+    except (SignatureError, AxmlError) as exc:
+        raise _bad(path, _Problem("damaged", str(exc))) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError,
+            RuntimeError, ValueError, struct.error, KeyError, IndexError, OverflowError,
+            UnicodeError, OSError) as exc:
+        # zipfile raises many kinds on corrupt archives (bad CRC, unknown compression, ...)
+        raise _bad(path, _Problem("damaged", f"{type(exc).__name__}: {exc}"[:200])) from None
+
+
+def _find_eocd(data: bytes) -> int:
+    """Offset of the ZIP end-of-central-directory record (comment up to 64 KiB)."""
+    start = max(0, len(data) - 22 - 0xFFFF)
+    pos = data.rfind(b"PK\x05\x06", start)
+    while pos >= 0:
+        if pos + 22 <= len(data):
+            (comment_len,) = struct.unpack_from("<H", data, pos + 20)
+            if pos + 22 + comment_len == len(data):
+                return pos
+        pos = data.rfind(b"PK\x05\x06", start, pos)
+    raise _Problem("not_zip")
+
+
+def _read(path: Path, data: bytes) -> ApkInfo:
+    eocd = _find_eocd(data)
+    cd_size, cd_offset = struct.unpack_from("<II", data, eocd + 12)
+    if cd_offset + cd_size != eocd:
+        raise _Problem("damaged", "central directory is not where the end record says")
+    try:
+        signer = read_v2_v3(data, cd_offset, eocd)
+    except SignatureError as exc:
+        kind = "tampered" if "digest" in str(exc) or "does not verify" in str(exc) else "damaged"
+        raise _Problem(kind, str(exc)) from None
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        if "AndroidManifest.xml" not in names:
+            raise _Problem("no_manifest")
+        info = archive.getinfo("AndroidManifest.xml")
+        if info.file_size > MAX_MANIFEST_BYTES:
+            raise _Problem("damaged", "AndroidManifest.xml is implausibly large")
+        manifest = archive.read(info)
+        if signer is not None:
+            scheme, cert, verified = signer.scheme, signer.certificate, signer.verified
+        else:
+            v1 = sorted(n for n in names if _V1_SIGNATURE.match(n))
+            if not v1:
+                raise _Problem("unsigned")
+            scheme, verified = "v1", False
+            try:
+                cert = first_pkcs7_certificate(archive.read(v1[0]))
+            except SignatureError as exc:
+                raise _Problem("damaged", f"{v1[0]}: {exc}") from None
+    abis = sorted({m.group(1) for n in names if (m := _LIB_ENTRY.match(n))})
+    fields = _manifest_fields(parse_elements(manifest))
+    return ApkInfo(
+        path=path,
+        signer_sha256=hashlib.sha256(cert).hexdigest(),
+        abis=tuple(abis),
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        signature_scheme=scheme,
+        signature_verified=verified,
+        **fields,
+    )
+
+
+def _manifest_fields(elements: list[Element]) -> dict:
+    if not elements or elements[0].name != "manifest":
+        raise _Problem("damaged", "AndroidManifest.xml does not start with <manifest>")
+    root = elements[0]
+    package_attr = root.find("package")
+    package = (package_attr.as_text() if package_attr else None) or ""
+    if not PACKAGE_RE.match(package) or len(package) > 255:
+        raise _Problem("damaged", "the manifest has no valid package name")
+    code_attr = root.find("versionCode", ATTR_VERSION_CODE)
+    major_attr = root.find("versionCodeMajor", ATTR_VERSION_CODE_MAJOR)
+    code = code_attr.as_int() if code_attr else 0  # absent = 0, as PackageParser does
+    major = major_attr.as_int() if major_attr else 0
+    if code is None or major is None:
+        raise _Problem("damaged", "versionCode is not a number")
+    name_attr = root.find("versionName", ATTR_VERSION_NAME)
+    split_attr = root.find("split")
+    min_sdk, target_sdk = 1, None  # no <uses-sdk>: minSdkVersion defaults to 1
+    uses_sdk = next((e for e in elements if e.name == "uses-sdk" and e.depth == 2), None)
+    if uses_sdk is not None:
+        min_sdk = _sdk(uses_sdk.find("minSdkVersion", ATTR_MIN_SDK), 1)
+        target_sdk = _sdk(uses_sdk.find("targetSdkVersion", ATTR_TARGET_SDK), min_sdk)
+    return {
+        "package": package,
+        "version_code": ((major & 0xFFFFFFFF) << 32) | (code & 0xFFFFFFFF),
+        "version_name": (name_attr.as_text() if name_attr else None) or "",
+        "min_sdk": min_sdk,
+        "target_sdk": target_sdk if target_sdk is not None else min_sdk,
+        "split_name": (split_attr.as_text() if split_attr else None) or None,
+    }
+
+
+def _sdk(attr, default: int) -> int:
+    if attr is None:
+        return default
+    value = attr.as_int()
+    if value is not None:
+        return value
+    text = attr.as_text() or ""
+    return CUR_DEVELOPMENT if text[:1].isalpha() else default  # preview codename

@@ -1,0 +1,76 @@
+"""Compatibility: can this phone run every required app of the manifest (VNeID, Bình Dương
+Số, ...)? Decided from getprop before any install is tried (mission.md, criterion 2).
+
+Criteria come from apk_manifest.yaml at run time: ``{"required_apps": [{"name", "min_sdk",
+"abis"}]}``; with no required app known, the check cannot decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from traomay.checks.props import first_prop, parse_getprop, sdk_int
+from traomay.core.msg import Msg
+from traomay.core.results import CheckResult, Status, Unknown
+
+NAME = "compatibility"
+COMMANDS: dict[str, str] = {}  # getprop is always collected
+
+# API level -> the Android version people know (android.os.Build.VERSION_CODES).
+ANDROID_VERSION_OF_SDK = {
+    21: "5.0", 22: "5.1", 23: "6.0", 24: "7.0", 25: "7.1", 26: "8.0", 27: "8.1", 28: "9",
+    29: "10", 30: "11", 31: "12", 32: "12L", 33: "13", 34: "14", 35: "15", 36: "16",
+}
+
+
+def android_version_for_sdk(sdk: int) -> str:
+    return ANDROID_VERSION_OF_SDK.get(sdk, f"API {sdk}")
+
+
+@dataclass(frozen=True)
+class Facts:
+    sdk: int | Unknown
+    abis: tuple[str, ...] | Unknown
+
+
+def parse(sections: Mapping[str, str]) -> Facts:
+    props = parse_getprop(sections.get("getprop", "") or "")
+    sdk = sdk_int(props)
+    abilist = first_prop(props, "ro.product.cpu.abilist", "ro.product.cpu.abi")
+    abis = tuple(a.strip() for a in abilist.split(",") if a.strip())
+    return Facts(
+        sdk=sdk if sdk is not None else Unknown("ro.build.version.sdk missing or not a number"),
+        abis=abis if abis else Unknown("ro.product.cpu.abilist missing"),
+    )
+
+
+def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
+    apps = list(criteria.get("required_apps") or [])
+    measurements: dict[str, Any] = {
+        "sdk": facts.sdk if isinstance(facts.sdk, int) else None,
+        "abis": ",".join(facts.abis) if isinstance(facts.abis, tuple) else None,
+    }
+    if not apps:
+        return CheckResult(NAME, Status.ERROR, Msg(
+            "No required app in the manifest: cannot tell whether the phone can run them."),
+            measurements)
+    if isinstance(facts.sdk, Unknown):
+        return CheckResult(NAME, Status.ERROR, Msg(
+            "Android version unknown ({reason}).", {"reason": facts.sdk.reason}), measurements)
+    for app in apps:
+        min_sdk = int(app.get("min_sdk") or 0)
+        if facts.sdk < min_sdk:
+            return CheckResult(NAME, Status.FAIL, Msg(
+                "This phone is too old for {app} (needs Android {version} or newer).",
+                {"app": app.get("name", "?"), "version": android_version_for_sdk(min_sdk)}),
+                {**measurements, "app": app.get("name"), "needs_sdk": min_sdk})
+        wanted = tuple(app.get("abis") or ())
+        if wanted and isinstance(facts.abis, tuple) and not set(wanted) & set(facts.abis):
+            return CheckResult(NAME, Status.FAIL, Msg(
+                "{app} has no version for this phone's processor ({abis}).",
+                {"app": app.get("name", "?"), "abis": ",".join(facts.abis)}),
+                {**measurements, "app": app.get("name")})
+    return CheckResult(NAME, Status.PASS, Msg("Can run {apps}.", {
+        "apps": ", ".join(str(a.get("name", "?")) for a in apps)}), measurements)

@@ -1,0 +1,187 @@
+"""Acceptance criteria: ``criteria.yaml`` read into a frozen mapping per check name.
+
+Each check module may define ``DEFAULT_CRITERIA: Mapping[str, object]``: the thresholds it
+uses when ``criteria.yaml`` says nothing. The same values are written, with comments, in
+the top-level ``criteria.yaml`` (a test keeps the two in step). The file overrides defaults
+key by key; a key the check does not know, or a value of the wrong type, is an error that
+names the file, the section and the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from traomay.checks.registry import CHECK_ORDER
+
+Criteria = Mapping[str, Mapping[str, Any]]
+
+CRITERIA_FILE_NAME = "criteria.yaml"
+REPO_CRITERIA_FILE = Path(__file__).resolve().parents[2] / CRITERIA_FILE_NAME
+
+
+def default_criteria() -> dict[str, Mapping[str, Any]]:
+    """Each check's ``DEFAULT_CRITERIA`` (empty for a check that defines none)."""
+    defaults: dict[str, Mapping[str, Any]] = {}
+    for name in CHECK_ORDER:
+        try:
+            module = importlib.import_module(f"traomay.checks.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"checks.{name}":
+                raise  # the module exists but one of its imports is missing: a real bug
+            module = None
+        defaults[name] = dict(getattr(module, "DEFAULT_CRITERIA", {}) or {})
+    return defaults
+
+
+def find_criteria_file() -> Path | None:
+    """The repository's ``criteria.yaml``, else the installed copy, else None."""
+    candidates = (
+        REPO_CRITERIA_FILE,
+        Path(sys.prefix) / "share" / "traomay" / CRITERIA_FILE_NAME,
+    )
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def load_criteria(path: Path | None = None) -> Criteria:
+    """Defaults overridden by ``path`` (default: :func:`find_criteria_file`).
+
+    Raises ValueError naming the file (and section and key when there is one) on a YAML
+    syntax error, an unknown section or key, or a value of the wrong type.
+    """
+    if path is None:
+        path = find_criteria_file()
+    document: Any = {}
+    if path is not None:
+        document = _read_yaml(Path(path))
+    return merge_criteria(default_criteria(), document, source=str(path or "<defaults>"))
+
+
+def merge_criteria(
+    defaults: Mapping[str, Mapping[str, Any]], document: Any, source: str
+) -> Criteria:
+    """Pure: overlay a parsed YAML ``document`` on ``defaults``; freeze the result."""
+    if document is None:
+        document = {}
+    if not isinstance(document, Mapping):
+        raise ValueError(f"{source}: the top level must be sections named after checks")
+    merged: dict[str, dict[str, Any]] = {name: dict(values) for name, values in defaults.items()}
+    for section, values in document.items():
+        if not isinstance(section, str) or section not in CHECK_ORDER:
+            raise ValueError(
+                f"{source}: unknown section {section!r} (known: {', '.join(CHECK_ORDER)})"
+            )
+        if values is None:
+            continue
+        if not isinstance(values, Mapping):
+            raise ValueError(f"{source}: section {section!r} must be key: value lines")
+        known = defaults.get(section) or {}
+        for key, value in values.items():
+            if known and key not in known:
+                raise ValueError(
+                    f"{source}: section {section!r}, key {key!r}: unknown key"
+                    f" (known: {', '.join(sorted(known))})"
+                )
+            if key in known:
+                _check_type(source, section, key, value, known[key])
+            merged.setdefault(section, {})[str(key)] = value
+    return MappingProxyType(
+        {name: MappingProxyType({k: _freeze(v) for k, v in values.items()})
+         for name, values in merged.items()}
+    )
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read criteria file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: criteria file is not UTF-8 text") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if mark is None:
+            raise ValueError(f"{path}: YAML error: {problem}") from None
+        # context_mark is where the broken construct began (e.g. an unclosed "[");
+        # problem_mark is where the parser noticed, often the next line.
+        context = str(getattr(exc, "context", "") or "")
+        start = mark
+        if ("flow" in context or "scalar" in context) and exc.context_mark is not None:
+            start = exc.context_mark
+        section, key = _section_and_key_at(text, start.line)
+        raise ValueError(
+            f"{path}: line {start.line + 1} (section {section!r}, key {key!r}):"
+            f" YAML error: {problem} (noticed at line {mark.line + 1})"
+        ) from None
+
+
+def _section_and_key_at(text: str, line_index: int) -> tuple[str, str]:
+    """Best guess of the section and key around a YAML error, for the message."""
+    lines = text.splitlines()[: line_index + 1]
+    section, key = "?", "?"
+    for line in lines:
+        stripped = line.split("#", 1)[0].rstrip()
+        if not stripped or ":" not in stripped:
+            continue
+        name = stripped.split(":", 1)[0].strip()
+        if not line[:1].isspace():
+            section, key = name, "?"
+        else:
+            key = name
+    return section, key
+
+
+def _check_type(source: str, section: str, key: str, value: Any, default: Any) -> None:
+    ok: bool
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+        wanted = "true or false"
+    elif isinstance(default, (int, float)):
+        # an int default accepts only ints; a float default accepts ints too (4 == 4.0)
+        numeric = (int,) if isinstance(default, int) else (int, float)
+        ok = isinstance(value, numeric) and not isinstance(value, bool)
+        wanted = "a whole number" if isinstance(default, int) else "a number"
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+        wanted = "text"
+    elif isinstance(default, (list, tuple)):
+        ok = isinstance(value, (list, tuple))
+        wanted = "a list"
+    else:
+        return
+    if not ok:
+        raise ValueError(
+            f"{source}: section {section!r}, key {key!r}: expected {wanted}, got {value!r}"
+        )
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        _check_range(source, section, key, float(value))
+
+
+MAX_WAIT_S = 3600.0  # every wait has a limit: no criteria value may make one endless
+
+
+def _check_range(source: str, section: str, key: str, value: float) -> None:
+    where = f"{source}: section {section!r}, key {key!r}"
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        raise ValueError(f"{where}: expected a number of 0 or more, got {value!r}")
+    if key.endswith("_s") and value > MAX_WAIT_S:
+        raise ValueError(f"{where}: at most {MAX_WAIT_S:.0f} seconds, got {value!r}")
+    if key.startswith("poll_interval") and value < 0.05:
+        raise ValueError(f"{where}: at least 0.05 seconds, got {value!r}")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    return value

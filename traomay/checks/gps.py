@@ -1,0 +1,294 @@
+"""GPS: is there GNSS hardware, and has it seen satellites?
+
+Reads ``dumpsys location`` in both layouts seen on phones: the old "Current Location
+Manager state:" (Android 5-11; ``gps Internal State:`` or ``gps provider:`` blocks, the
+``GNSS_KPI`` counters from 9) and the 12+ "Location Manager State:" with per-provider
+blocks (``last location=Location[gps ...]``, ``enabled=true``). Plus
+``settings get secure location_mode`` (0 off, 1 GPS only, 2 battery saving = no GPS,
+3 high accuracy; 9+ report only 0 or 3).
+
+Satellite evidence is any of: TTFF reports > 0, CN0 and sv-status reports > 0, or a
+last-known ``Location[gps ...]`` from this boot (``et=`` is time since boot, and the
+cache is in memory, so any such fix happened since the phone started). No evidence means
+"take the phone to a window", never a failure; no GNSS provider at all is a failure.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from traomay.checks.base import ResultMaker, never_raises
+from traomay.checks.props import parse_getprop, sdk_int
+from traomay.core.results import CheckResult, ShellRunner, Status, Unknown, known
+
+NAME = "gps"
+
+COMMANDS: dict[str, str] = {
+    "location": "dumpsys location",
+    "location_mode": "settings get secure location_mode",
+}
+
+DEFAULT_CRITERIA: Mapping[str, Any] = {
+    "max_fix_age_s": 0,  # 0 = any fix since boot counts; else only fixes this recent
+    "fix_timeout_s": 120.0,
+    "poll_interval_s": 5.0,
+    # Something must ask for GPS or the chip stays idle; this opens a map app if one is
+    # installed (harmless "No Activity found" otherwise). A helper APK can replace it.
+    "start_command": "am start -a android.intent.action.VIEW -d geo:0,0?z=15",
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    gnss_present: bool | Unknown
+    gps_enabled: bool | Unknown  # location on, in a mode that uses GPS
+    ttff_reports: int | None = None
+    cn0_reports: int | None = None
+    sv_status_reports: int | None = None
+    gps_fix_since_boot: bool = False
+    fix_age_s: float | None = None  # when the dump gives the current elapsed time
+    satellites_in_fix: int | None = None
+    sdk: int | None = None
+    location_mode: int | None = None
+    turned_location_on: bool = False
+
+
+_HEADER = re.compile(r"^\s*(Current )?Location Manager [Ss]tate:", re.MULTILINE)
+_GNSS_SIGNS = (
+    re.compile(r"^\s*gps provider:", re.MULTILINE),
+    re.compile(r"^\s*gps Internal State:", re.MULTILINE),
+    re.compile(r"^\s*GNSS_KPI_START", re.MULTILINE),
+    re.compile(r"^\s*GNSS Hardware Model Name:", re.MULTILINE),
+    re.compile(r"m(?:Top)?(?:Hal|Engine)Capabilities=0x", re.MULTILINE),
+    re.compile(r"^\s{4}gps:\s*$", re.MULTILINE),  # "Active Records by Provider:" entry
+)
+_COUNTERS = {
+    "ttff": re.compile(r"Number of TTFF reports:\s*(\d+)"),
+    "cn0": re.compile(r"Number of CN0 reports:\s*(\d+)"),
+    "sv": re.compile(r"Total number of sv status messages processed:\s*(\d+)"),
+}
+# Location.toString prints " mock" for a fix from a mock provider (a fake-GPS app): no
+# satellite evidence, so such a fix is skipped.
+_GPS_FIX = re.compile(r"Location\[gps\s+(?![^\]]*\bmock\b)[^\]]*?\bet=\+?([0-9dhms]+)")
+_SATELLITES = re.compile(r"satellites=(\d+)")
+_ELAPSED = re.compile(r"Current Elapsed Time:\s*\+?([0-9dhms]+)")
+_DURATION = re.compile(r"(\d+)(d|h|ms|m|s)")
+_LOCATION_FLAG = re.compile(r"^\s*Location (?:mode|setting):\s*(true|false)\s*$",
+                            re.IGNORECASE | re.MULTILINE)
+# 12+ with a second user (work profile, Pixel 13/14): one line per user under the header,
+# "Location Setting:" then "[u0] true" / "[u10] true". User 0 is the phone's owner.
+_LOCATION_FLAG_USER0 = re.compile(r"^\s*Location (?:mode|setting):\s*\n\s*\[u0\]\s*(true|false)",
+                                  re.IGNORECASE | re.MULTILINE)
+
+
+def parse_duration(text: str) -> float | None:
+    """Android TimeUtils.formatDuration text ("+7d20h23m26s360ms") to seconds."""
+    parts = _DURATION.findall(text or "")
+    if not parts or "".join(n + u for n, u in parts) != text.lstrip("+"):
+        return None
+    scale = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(int(n) * scale[u] for n, u in parts)
+
+
+def _gps_block(text: str) -> str:
+    """Lines of the gps provider's own block (old "gps provider:"/"gps Internal State:" or
+    12+ "gps provider:"), up to the next provider block."""
+    match = re.search(r"^(\s*)gps (?:provider|Internal State):\s*$", text, re.MULTILINE)
+    if not match:
+        return ""
+    rest = text[match.end():]
+    end = re.search(r"^\s*(passive|network|fused)( provider:| Internal State)", rest,
+                    re.MULTILINE)
+    return rest[: end.start()] if end else rest
+
+
+@never_raises("location dump", lambda u: Facts(u, u))
+def parse(sections: Mapping[str, str]) -> Facts:
+    get = sections.get if isinstance(sections, Mapping) else (lambda _k: None)
+    text = get("location")
+    text = text if isinstance(text, str) else ""
+    getprop = get("getprop")
+    sdk = sdk_int(parse_getprop(getprop)) if isinstance(getprop, str) else None
+    mode_text = get("location_mode")
+    mode_text = mode_text.strip() if isinstance(mode_text, str) else ""
+    mode = int(mode_text) if mode_text.isdigit() and len(mode_text) == 1 else None
+
+    if not _HEADER.search(text):
+        reason = "no 'Location Manager state' header in the location dump"
+        return Facts(Unknown(reason), _enabled_from_mode(mode, reason), sdk=sdk,
+                     location_mode=mode)
+    present: bool | Unknown = (any(p.search(text) for p in _GNSS_SIGNS)
+                               or bool(_GPS_FIX.search(text)))
+    if not present and not _looks_complete(text):
+        present = Unknown("no GPS provider in a location dump that looks cut short")
+
+    counters: dict[str, int | None] = {}
+    for key, pattern in _COUNTERS.items():
+        values = [int(v) for v in pattern.findall(text)]
+        counters[key] = max(values) if values else None
+
+    fixes = [parse_duration(et) for et in _GPS_FIX.findall(text)]
+    fixes_known = [f for f in fixes if f is not None]
+    elapsed_match = _ELAPSED.search(text)
+    elapsed = parse_duration(elapsed_match.group(1)) if elapsed_match else None
+    age = (elapsed - max(fixes_known)) if (elapsed is not None and fixes_known) else None
+    sats = [int(s) for s in _SATELLITES.findall(" ".join(
+        m.group(0) for m in re.finditer(r"Location\[gps [^\n]*", text)))]
+
+    return Facts(
+        gnss_present=present,
+        gps_enabled=_gps_enabled(text, mode),
+        ttff_reports=counters["ttff"],
+        cn0_reports=counters["cn0"],
+        sv_status_reports=counters["sv"],
+        gps_fix_since_boot=bool(fixes),
+        fix_age_s=round(age, 3) if age is not None and age >= 0 else None,
+        satellites_in_fix=max(sats) if sats else None,
+        sdk=sdk,
+        location_mode=mode,
+    )
+
+
+def _looks_complete(text: str) -> bool:
+    """A dump without GPS counts as "no GNSS" only if other providers AND a later section
+    are there (a cut-off dump must not fail a phone)."""
+    others = re.search(r"^\s*(network|fused)( provider:| Internal State)", text, re.MULTILINE)
+    later = re.search(r"^\s*(Historical|Event Log|Geofence|Enabled Providers)", text,
+                      re.MULTILINE)
+    return bool(others and later)
+
+
+def _enabled_from_mode(mode: int | None, reason: str) -> bool | Unknown:
+    if mode is None:
+        return Unknown(reason)
+    return mode in (1, 3)  # 2 = battery saving: network location only, GPS off
+
+
+def _gps_enabled(text: str, mode: int | None) -> bool | Unknown:
+    block = _gps_block(text)
+    flag = re.search(r"^\s*(?:useable|enabled)=(true|false)", block, re.MULTILINE)
+    if flag:  # the provider's own state (Android 10 "useable=", 12+ "enabled=")
+        return flag.group(1) == "true"
+    if mode is not None:
+        return _enabled_from_mode(mode, "")
+    overall = _LOCATION_FLAG.search(text) or _LOCATION_FLAG_USER0.search(text)
+    if overall and overall.group(1).lower() == "false":
+        return False
+    providers = re.search(r"^\s*Enabled Providers:\s*\n((?:\s{4,}\S+\s*\n)*)", text,
+                          re.MULTILINE)
+    if providers:  # 5.x-9: gps is listed only while its provider is on
+        return "gps" in providers.group(1).split()
+    return Unknown("the location dump does not say whether GPS is on")
+
+
+# -- evaluate ---------------------------------------------------------------------------
+
+
+def satellite_evidence(facts: Facts, criteria: Mapping[str, Any]) -> str | None:
+    """Why we believe the GNSS receiver works ("ttff", "cn0", "fix"), or None."""
+    c = {**DEFAULT_CRITERIA, **criteria}
+    if (facts.ttff_reports or 0) > 0:
+        return "ttff"
+    if (facts.cn0_reports or 0) > 0 and (facts.sv_status_reports or 0) > 0:
+        return "cn0"
+    if facts.gps_fix_since_boot:
+        max_age = float(c["max_fix_age_s"])
+        if max_age <= 0 or (facts.fix_age_s is not None and facts.fix_age_s <= max_age):
+            return "fix"
+    return None
+
+
+def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
+    c = {**DEFAULT_CRITERIA, **criteria}
+    evidence = satellite_evidence(facts, c)
+    m = {
+        "gnss_present": facts.gnss_present if known(facts.gnss_present) else None,
+        "gps_enabled": facts.gps_enabled if known(facts.gps_enabled) else None,
+        "ttff_reports": facts.ttff_reports, "cn0_reports": facts.cn0_reports,
+        "sv_status_reports": facts.sv_status_reports,
+        "gps_fix_since_boot": facts.gps_fix_since_boot, "fix_age_s": facts.fix_age_s,
+        "satellites_in_fix": facts.satellites_in_fix, "evidence": evidence,
+    }
+    if facts.gnss_present is False:
+        return _result(Status.FAIL, "This phone has no GPS", m)
+    if isinstance(facts.gnss_present, Unknown):
+        return _result(Status.ERROR, "Could not tell whether the phone has GPS: {reason}", m,
+                       reason=facts.gnss_present.reason)
+    if evidence:
+        return _result(Status.PASS, "GPS works: satellites were received", m)
+    return _result(Status.NEEDS_OPERATOR, "No satellites received yet: take the phone to a "
+                   "window or outdoors, then check again", m)
+
+
+_result = ResultMaker(NAME)
+
+
+# -- active step ------------------------------------------------------------------------
+
+
+def _safe_start_command(command: str) -> bool:
+    """Only one plain ``am start ...`` line from criteria.yaml is sent to the phone: no
+    second command, pipe, substitution or redirection."""
+    return command.startswith("am start ") and not any(ch in command for ch in ";&|`$<>\n\\")
+
+
+def run_active(
+    shell: ShellRunner,
+    facts: Facts,
+    criteria: Mapping[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Facts:
+    """Turn location on if off, ask for GPS (``start_command``), wait up to
+    ``fix_timeout_s`` for satellite evidence, then restore the location setting."""
+    c = {**DEFAULT_CRITERIA, **criteria}
+    if facts.gnss_present is False or satellite_evidence(facts, c):
+        return facts
+    sdk = facts.sdk
+    turn_on = facts.gps_enabled is False
+    turned_on = False
+    try:
+        if turn_on:
+            shell.shell(_location_command(sdk, on=True, mode=facts.location_mode), timeout=15.0)
+            turned_on = True
+        start = str(c.get("start_command") or "")
+        if _safe_start_command(start):
+            shell.shell(start, timeout=15.0)
+        latest = facts
+        deadline = clock() + float(c["fix_timeout_s"])
+        while True:
+            sections = {"location": shell.shell("dumpsys location", timeout=30.0).output}
+            latest = replace(parse(sections), sdk=sdk, location_mode=facts.location_mode)
+            if satellite_evidence(latest, c) or clock() >= deadline:
+                break
+            sleep(float(c["poll_interval_s"]))
+        result = replace(latest, turned_location_on=turned_on)
+    except BaseException:
+        if turned_on:
+            _quietly(lambda: shell.shell(_location_command(sdk, on=False,
+                                                           mode=facts.location_mode)))
+        raise
+    if turned_on:
+        shell.shell(_location_command(sdk, on=False, mode=facts.location_mode), timeout=15.0)
+    return result
+
+
+def _location_command(sdk: int | None, on: bool, mode: int | None) -> str:
+    if sdk is not None and sdk >= 30:  # LocationManagerService shell command: 11+
+        return f"cmd location set-location-enabled {'true' if on else 'false'}"
+    if sdk is not None and sdk < 28:  # 8.x and older: the per-provider setting
+        return f"settings put secure location_providers_allowed {'+' if on else '-'}gps"
+    # 9-10 (and unknown): location_mode is translated by SettingsProvider
+    restore = mode if mode is not None and 0 <= mode <= 3 else 0
+    return f"settings put secure location_mode {3 if on else restore}"
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except Exception:  # restoring is best effort while another error is on its way
+        pass

@@ -1,0 +1,464 @@
+"""Device access: the only module that imports adbutils.
+
+Phones are addressed by adb *transport id*, never by serial alone: cheap phones share serials
+such as ``0123456789ABCDEF`` and adbutils' ``device_list()`` would merge them
+(adb-simulator-notes.md). Everything above this module sees ``AdbHub`` and ``PhoneLink``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import adbutils
+from adbutils.errors import AdbError, AdbTimeout
+
+from traomay.core.errors import (
+    AdbServerError,
+    DeviceAmbiguous,
+    DeviceGone,
+    DeviceNotFound,
+    DeviceNotReady,
+    DeviceTimeout,
+)
+from traomay.core.msg import Msg
+from traomay.core.results import ShellResult
+
+DEFAULT_ADB_PORT = 5037
+_EXIT_MARKER = "__TRAOMAY_EXIT:"
+
+
+def bundled_adb_path() -> str:
+    """Google's adb shipped inside the adbutils wheel (no platform-tools install needed)."""
+    name = "adb.exe" if sys.platform == "win32" else "adb"
+    path = Path(adbutils.__file__).parent / "binaries" / name
+    if path.is_file():
+        return str(path)
+    return adbutils.adb_path()  # $ADBUTILS_ADB_PATH or adb on PATH
+
+
+def user_adb_path() -> str:
+    """For the user's own server: their adb on PATH if present, else the bundled one."""
+    return adbutils.adb_path()
+
+
+def configured_adb_port() -> int:
+    for var in ("TRAOMAY_ADB_PORT", "ANDROID_ADB_SERVER_PORT"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit():
+            return int(value)
+    return DEFAULT_ADB_PORT
+
+
+def _port_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class AdbServer:
+    """An adb server process we started (or found) on ``port``.
+
+    ``private_home`` isolates it: the server writes ``~/.android/adbkey`` and a log in
+    TMPDIR, so tests and the demo never touch the user's keys or their server on 5037.
+    """
+
+    port: int
+    host: str = "127.0.0.1"
+    private_home: Path | None = None
+    adb_path: str = field(default_factory=bundled_adb_path)
+    started_here: bool = False
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["ANDROID_ADB_SERVER_PORT"] = str(self.port)
+        # Never scan the emulator ports 5555-5585: a user's emulator or another adb
+        # there would show up in our private list (adb transport_local: the scan stops at
+        # ADB_LOCAL_TRANSPORT_MAX_PORT).
+        env["ADB_LOCAL_TRANSPORT_MAX_PORT"] = "5553"
+        env["ADB_MDNS"] = "0"
+        if self.private_home is not None:
+            home = str(self.private_home)
+            tmp = str(self.private_home / "tmp")
+            Path(tmp).mkdir(parents=True, exist_ok=True)
+            env.update(HOME=home, USERPROFILE=home,
+                       ANDROID_USER_HOME=str(self.private_home / ".android"),
+                       TMPDIR=tmp, TMP=tmp, TEMP=tmp)
+        return env
+
+    def start(self, timeout: float = 20.0) -> None:
+        if _port_answers(self.host, self.port):
+            return
+        try:
+            proc = subprocess.run(
+                [self.adb_path, "-P", str(self.port), "start-server"],
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise AdbServerError(
+                Msg("Could not start the adb server on port {port}.", {"port": self.port}),
+                detail=str(exc),
+            ) from exc
+        deadline = time.monotonic() + timeout
+        while not _port_answers(self.host, self.port):
+            if time.monotonic() > deadline:
+                raise AdbServerError(
+                    Msg("Could not start the adb server on port {port}.", {"port": self.port}),
+                    detail=proc.stdout.decode("utf-8", "replace"),
+                )
+            time.sleep(0.05)
+        self.started_here = True
+
+    def stop(self) -> None:
+        if not self.started_here:
+            return
+        try:
+            adbutils.AdbClient(host=self.host, port=self.port).server_kill()
+        except (AdbError, OSError):
+            pass
+        self.started_here = False
+
+    def hub(self) -> AdbHub:
+        return AdbHub(host=self.host, port=self.port)
+
+
+@contextmanager
+def private_adb_server(home: Path, port: int) -> Iterator[AdbServer]:
+    """Start the bundled adb on a private port with a private HOME; kill it afterwards."""
+    server = AdbServer(port=port, private_home=home)
+    if _port_answers(server.host, port):
+        raise AdbServerError(
+            Msg("Port {port} is already in use; choose another with --adb-port.", {"port": port})
+        )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def free_port(start: int = 15037) -> int:
+    """A free loopback TCP port at or above ``start`` (outside adb's emulator range)."""
+    for port in range(start, start + 2000):
+        if 5555 <= port <= 5585:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AdbServerError(Msg("No free TCP port found for the adb server."))
+
+
+def listing_model(model: str) -> str:
+    """``ro.product.model`` as ``adb devices -l`` shows it: adb turns every byte that is
+    not an ASCII letter or digit into '_' (so a UTF-8 character becomes several '_')."""
+    return "".join(c if c.isascii() and c.isalnum() else "_" * len(c.encode("utf-8"))
+                   for c in model)
+
+
+def same_phone_back(listing: PhoneListing, model: str):
+    """Predicate: the phone of ``listing`` is back ready after a reboot or replug (same
+    adb serial and model; a new transport id is normal)."""
+    wanted = listing_model(model)
+
+    def same(p: PhoneListing) -> bool:
+        return p.ready and p.serial == listing.serial and (not p.model or not wanted
+                                                          or p.model == wanted)
+
+    return same
+
+
+@dataclass(frozen=True)
+class PhoneListing:
+    """One line of ``adb devices -l``."""
+
+    serial: str
+    state: str  # device | unauthorized | offline | recovery | ...
+    transport_id: int
+    model: str = ""
+    product: str = ""
+    device: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "device"
+
+
+class AdbHub:
+    """The adb server as a list of phones."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host = host
+        self.port = port if port is not None else configured_adb_port()
+        self._client = adbutils.AdbClient(host=self.host, port=self.port, socket_timeout=15)
+
+    def ensure_server(self) -> None:
+        """Start the user's adb server if none answers (on their usual port).
+        ``TRAOMAY_NO_ADB_START=1`` (set by the test suite) forbids starting one, so no test
+        can ever start or touch a server on the user's port."""
+        if _port_answers(self.host, self.port):
+            return
+        if os.environ.get("TRAOMAY_NO_ADB_START") == "1":
+            raise AdbServerError(Msg("No adb server answers on port {port}.",
+                                     {"port": self.port}))
+        AdbServer(port=self.port, adb_path=user_adb_path()).start()
+
+    def list_phones(self) -> list[PhoneListing]:
+        try:
+            infos = self._client.list(extended=True)
+        except (AdbError, OSError) as exc:
+            raise AdbServerError(
+                Msg("Cannot reach the adb server on port {port}.", {"port": self.port}),
+                detail=str(exc),
+            ) from exc
+        phones = []
+        for info in infos:
+            tid = info.transport_id
+            if tid is None:
+                continue
+            phones.append(
+                PhoneListing(
+                    serial=info.serial,
+                    state=info.state,
+                    transport_id=tid,
+                    model=info.tags.get("model", ""),
+                    product=info.tags.get("product", ""),
+                    device=info.tags.get("device", ""),
+                )
+            )
+        return sorted(phones, key=lambda p: p.transport_id)
+
+    def connect(self, address: str, timeout: float = 10.0) -> str:
+        """``host:connect`` a network/simulated phone."""
+        try:
+            return self._client.connect(address, timeout=timeout)
+        except (AdbError, OSError) as exc:
+            raise DeviceGone(Msg("Could not connect to {address}.", {"address": address}),
+                             detail=str(exc)) from exc
+
+    def disconnect(self, address: str) -> None:
+        try:
+            self._client.disconnect(address)
+        except (AdbError, OSError):
+            pass
+
+    def find(self, selector: str) -> PhoneListing:
+        """A phone by ``t:N``/transport id or by serial; refuses ambiguous serials."""
+        phones = self.list_phones()
+        sel = selector.strip()
+        tid_text = sel[2:] if sel.lower().startswith("t:") else sel
+        if tid_text.isdigit():
+            by_tid = [p for p in phones if p.transport_id == int(tid_text)]
+            serial_match = any(p.serial == sel for p in phones)
+            if by_tid and (sel.lower().startswith("t:") or not serial_match):
+                return by_tid[0]
+        matches = [p for p in phones if p.serial == sel]
+        if not matches:
+            raise DeviceNotFound(
+                Msg("No phone with serial {serial} is connected. Check the cable and run "
+                    "'traomay devices'.", {"serial": sel}))
+        if len(matches) > 1:
+            ids = ", ".join(f"t:{p.transport_id}" for p in matches)
+            raise DeviceAmbiguous(
+                Msg("Several phones share serial {serial}; choose one by transport id: {ids}.",
+                    {"serial": sel, "ids": ids}))
+        return matches[0]
+
+    def link(self, listing: PhoneListing) -> PhoneLink:
+        if listing.state == "unauthorized":
+            raise DeviceNotReady(instruction_for_state(listing.state))
+        if listing.state != "device":
+            raise DeviceNotReady(instruction_for_state(listing.state))
+        return PhoneLink(self._client, listing)
+
+    def wait_for(self, predicate, timeout: float, interval: float = 0.25) -> PhoneListing | None:
+        """Poll ``adb devices`` until a listing satisfies ``predicate`` (no event stream
+        alone: track-devices has missed connect-style phones going offline)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for phone in self.list_phones():
+                if predicate(phone):
+                    return phone
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(interval)
+
+
+def instruction_for_state(state: str) -> Msg:
+    """What the volunteer must do for a phone that is not ready."""
+    if state == "unauthorized":
+        return Msg("Unlock the phone and tap \"Allow\" on \"Allow USB debugging?\" "
+                   "(tick \"Always allow from this computer\").")
+    if state == "offline":
+        return Msg("The phone is offline: unplug it, plug it in again, and unlock it.")
+    if state in ("recovery", "sideload", "rescue", "bootloader"):
+        return Msg("The phone is in {state} mode: restart it normally.", {"state": state})
+    if state == "no permissions":
+        return Msg("This computer has no permission for the USB device: check the udev rules.")
+    if state == "device":
+        return Msg("Ready.")
+    return Msg("The phone is not ready ({state}): unplug it and plug it in again.",
+               {"state": state})
+
+
+class PhoneLink:
+    """One phone, addressed by transport id. Every call has a timeout."""
+
+    def __init__(self, client: adbutils.AdbClient, listing: PhoneListing) -> None:
+        self.listing = listing
+        self.transport_id = listing.transport_id
+        self._device = client.device(transport_id=listing.transport_id)
+        self._features: frozenset[str] | None = None
+        self.round_trips = 0  # shell/exec calls made through this link (measured, reported)
+
+    # -- errors ----------------------------------------------------------------------
+    def _gone(self, exc: Exception) -> DeviceGone:
+        return DeviceGone(
+            Msg("The phone (t:{tid}) stopped answering: check the cable and that it is "
+                "still switched on.", {"tid": self.transport_id}),
+            detail=str(exc))
+
+    @contextmanager
+    def _answering(self, timeout: float) -> Iterator[None]:
+        """adbutils errors -> DeviceTimeout / DeviceGone that tell the volunteer what to do.
+        EOFError: adbutils' shell2 raises it when the phone drops mid-command."""
+        try:
+            yield
+        except AdbTimeout as exc:
+            raise DeviceTimeout(
+                Msg("The phone (t:{tid}) did not answer within {seconds} s.",
+                    {"tid": self.transport_id, "seconds": int(timeout)}), detail=str(exc)) from exc
+        except (AdbError, OSError, EOFError) as exc:
+            raise self._gone(exc) from exc
+
+    def features(self) -> frozenset[str]:
+        if self._features is None:
+            try:
+                self._features = frozenset(self._device.get_features().split(","))
+            except (AdbError, OSError, EOFError) as exc:
+                raise self._gone(exc) from exc
+        return self._features
+
+    # -- shell -----------------------------------------------------------------------
+    def shell(self, command: str, timeout: float = 30.0) -> ShellResult:
+        """Run a command line; the exit code comes from shell_v2 when the phone has it,
+        else from a marker echoed after the command (Android 6 and older have no v2)."""
+        self.round_trips += 1
+        with self._answering(timeout):
+            if "shell_v2" in self.features():
+                ret = self._device.shell2(command, timeout=timeout, v2=True)
+                # stdout and stderr interleaved, as a phone without shell_v2 gives them:
+                # the same parsers serve both (AOSP shell commands print errors on stderr).
+                return ShellResult(output=ret.output, exit_code=ret.returncode)
+            raw = self._device.shell(f"{command}; echo {_EXIT_MARKER}$?", timeout=timeout,
+                                     encoding="utf-8", rstrip=False)
+        idx = raw.rfind(_EXIT_MARKER)
+        if idx < 0:
+            return ShellResult(output=raw, exit_code=None)
+        code_text = raw[idx + len(_EXIT_MARKER):].strip()
+        code = int(code_text) if code_text.isdigit() else None
+        return ShellResult(output=raw[:idx], exit_code=code)
+
+    def exec_out(self, command: str, payload: Iterable[bytes] = (), timeout: float = 120.0) -> str:
+        """``exec:`` service: stream ``payload`` to the command's stdin, return its output.
+        Used for streamed installs (``cmd package install -S N``)."""
+        self.round_trips += 1
+        with self._answering(timeout):
+            conn = self._device.open_transport(timeout=timeout)
+            try:
+                conn.send_command("exec:" + command)
+                conn.check_okay()
+                for chunk in payload:
+                    conn.conn.sendall(chunk)
+                out = conn.read_until_close(encoding="utf-8")
+            finally:
+                conn.close()
+        return str(out)
+
+    def open_stream(self, command: str, timeout: float = 15.0) -> ShellStream:
+        """Start a long-running command (``getevent -lt DEV``) on the legacy ``shell:``
+        service and read its output as it comes (:class:`ShellStream`); closing the stream
+        ends the command on the phone."""
+        self.round_trips += 1
+        with self._answering(timeout):
+            conn = self._device.open_transport(timeout=timeout)
+            try:
+                conn.send_command("shell:" + command)
+                conn.check_okay()
+            except BaseException:
+                conn.close()
+                raise
+        return ShellStream(conn, self._gone)
+
+    def push(self, data: bytes, remote: str, mode: int = 0o644) -> None:
+        with self._answering(timeout=120.0):
+            self._device.sync.push(data, remote, mode=mode)
+
+    def reboot(self) -> None:
+        try:
+            self._device.reboot()
+        except (AdbError, OSError, EOFError):
+            pass  # the connection drops as the phone goes down: that is success here
+
+
+class ShellStream:
+    """Output of a running shell command, read piece by piece with a wait limit.
+
+    [INF] getevent does not flush stdout itself, so through a pipe a phone may deliver
+    events in bursts rather than line by line; callers must cope with both.
+    """
+
+    def __init__(self, conn, gone) -> None:
+        self._conn = conn
+        self._gone = gone
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.ended = False
+
+    def read(self, wait: float) -> str | None:
+        """Text that arrived within ``wait`` seconds ("" when none did); None once the
+        command has ended (the phone closed the stream)."""
+        if self.ended:
+            return None
+        try:
+            sock = self._conn.conn
+            sock.settimeout(max(0.001, wait))
+            data = sock.recv(65536)
+        except TimeoutError:
+            return ""
+        except (AdbError, OSError) as exc:
+            raise self._gone(exc) from exc
+        if not data:
+            self.ended = True
+            tail = self._decoder.decode(b"", final=True)
+            return tail or None
+        return self._decoder.decode(data)
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except (AdbError, OSError):
+            pass
+
+    def __enter__(self) -> ShellStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,79 @@
+"""``traomay manifest pin|check``: the district's list of apps to install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from traomay.core.i18n import _
+from traomay.core.msg import N_
+from traomay.interface.app import app
+
+FILE_STATUS_LABELS = {
+    "ok": N_("OK"),
+    "not_pinned": N_("not pinned yet"),
+    "missing": N_("file missing"),
+    "hash_mismatch": N_("file changed"),
+    "bad_apk": N_("not a valid APK"),
+    "signer_mismatch": N_("other publisher"),
+    "wrong_app": N_("wrong app"),
+}
+
+manifest_app = typer.Typer(no_args_is_help=True, help="apk_manifest.yaml: pin and check apps.")
+app.add_typer(manifest_app, name="manifest")
+
+
+def _path(manifest: Path | None) -> Path:
+    from traomay.apps.install_manifest import find_manifest_file
+    from traomay.core.errors import BadInputError
+    from traomay.core.msg import Msg
+
+    found = manifest or find_manifest_file()
+    if found is None:
+        raise BadInputError(Msg("No apk_manifest.yaml found; give one with --manifest."))
+    return found
+
+
+@manifest_app.command("pin")
+def pin_cmd(
+    apks: Annotated[list[Path], typer.Argument(help="APK file(s) of ONE app (base + splits)")],
+    name: Annotated[str | None, typer.Option("--name", help="Entry to fill, e.g. "
+                                                              "\"Bình Dương Số\"")] = None,
+    manifest: Annotated[Path | None, typer.Option("--manifest")] = None,
+) -> None:
+    """Read package, version, minimum Android, ABIs and signer from the APK; write the entry."""
+    from traomay.apps.manifest import pin
+    from traomay.interface import render as ui
+
+    entry = pin(_path(manifest), apks, name=name)
+    rows = [[_("App"), entry.name], [_("Package"), entry.package],
+            [_("Version code"), str(entry.version_code)],
+            [_("Minimum SDK"), str(entry.min_sdk)], [_("ABIs"), ", ".join(entry.abis) or "-"],
+            [_("Signer SHA-256"), entry.signer_sha256],
+            [_("Files"), ", ".join(f.path for f in entry.files)]]
+    ui.console().print(ui.table(_("Pinned"), [_("Field"), _("Value")], rows))
+
+
+@manifest_app.command("check")
+def check_cmd(
+    manifest: Annotated[Path | None, typer.Option("--manifest")] = None,
+) -> None:
+    """Verify every APK file: present, same SHA-256, same signer, same package and version."""
+    from traomay.apps.manifest import check, load_manifest
+    from traomay.core.msg import Msg
+    from traomay.interface import render as ui
+
+    rows_data = check(load_manifest(_path(manifest)))
+    rows = []
+    for row in rows_data:
+        style = "green" if row.ok else "red"
+        rows.append([ui.cell(row.app), ui.cell(row.path or "-"),
+                     ui.msg_cell(Msg(FILE_STATUS_LABELS.get(row.status.value,
+                                                            row.status.value)), style),
+                     ui.msg_cell(row.message)])
+    ui.console().print(ui.table(_("App manifest check"),
+                                [_("App"), _("File"), _("Status"), _("Details")], rows))
+    if not all(r.ok for r in rows_data):
+        raise typer.Exit(1)
