@@ -7,7 +7,7 @@ import typer.main
 
 from traomay.interface import app as cli
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def _command_names() -> list[str]:
@@ -27,5 +27,5 @@ def test_every_command_is_in_the_readme():
 
 def test_two_commands_and_ci():
     assert "make demo" in README and "make test" in README
-    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci

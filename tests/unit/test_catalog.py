@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po
 from traomay.core import i18n
 from traomay.core.msg import Msg
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("traomay",)
 NOT_TRANSLATED = ("simulator",)  # the simulator speaks as a phone, in English
 PO_NAME = "traomay/locale/vi/LC_MESSAGES/traomay.po"

@@ -11,7 +11,7 @@ from traomay.apps.manifest import FileStatus, check, load_manifest, pin, read_ap
 from traomay.core.errors import BadInputError
 from traomay.demo.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 GOOD_ENTRY = """\
   - name: "VNeID"
