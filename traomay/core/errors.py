@@ -29,9 +29,15 @@ class TraomayError(Exception):
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: Msg, *, detail: str = "") -> None:
-        super().__init__(message.msgid.format(**message.args) if message.args else message.msgid)
+        super().__init__(message.plain())
         self.message = message
         self.detail = detail  # technical detail for logs, may hold device text
+
+
+class UsageError(TraomayError):
+    """Wrong options or arguments (a check name that does not exist, a bad choice)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class DeviceError(TraomayError):
@@ -46,6 +52,10 @@ class DeviceNotFound(DeviceError):
 
 class DeviceAmbiguous(DeviceError):
     """Several phones match a serial (duplicate serials)."""
+
+
+class DeviceNotInInventory(DeviceError):
+    """The inventory has no (or more than one) phone matching what was asked."""
 
 
 class DeviceNotReady(DeviceError):
