@@ -17,27 +17,12 @@ import yaml
 
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
+from traomay.core.strict_yaml import StrictLoader as StrictLoader  # re-exported
 
 if TYPE_CHECKING:
     from traomay.apps.manifest import AppEntry, Manifest
 
 
-class StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _no_duplicates(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False):
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 
