@@ -1,15 +1,66 @@
 """Schema of the inventory, as sqlite-utils migrations (applied in order, each in a
-transaction with its record). Never edit an applied migration: add a new one."""
+transaction with its record). Never edit an applied migration: add a new one, with
+``@migration`` (which also lists it in ``KNOWN``, so an inventory that holds a migration
+this code does not know is recognised as written by a newer traomay).
+
+The store applies pending migrations inside its own ``BEGIN IMMEDIATE`` transaction
+(``store.Inventory``), so two processes opening a fresh inventory at once serialise on
+SQLite's write lock instead of both creating the same tables; sqlite-utils' per-migration
+``atomic()`` then becomes a savepoint inside that transaction."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("traomay")
 
+KNOWN: list[str] = []
+"""Names of the migrations this code knows, in order."""
 
-@migrations()
+
+def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register ``fn`` as the next migration (transactional: it must not VACUUM)."""
+    KNOWN.append(fn.__name__)
+    return migrations()(fn)
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where an inventory's schema stands against this code."""
+
+    applied: tuple[str, ...]
+    pending: tuple[str, ...]  # known here, not applied yet: the inventory is older
+    unknown: tuple[str, ...]  # applied, not known here: a newer traomay wrote it
+
+    @property
+    def newer(self) -> bool:
+        return bool(self.unknown)
+
+
+def schema_state(db: Database) -> SchemaState:
+    """Read (never write) which of our migrations the inventory holds."""
+    applied = tuple(m.name for m in migrations.applied(db))
+    done = set(applied)
+    return SchemaState(
+        applied=applied,
+        pending=tuple(name for name in KNOWN if name not in done),
+        unknown=tuple(name for name in applied if name not in KNOWN),
+    )
+
+
+def apply_pending(db: Database) -> None:
+    """Apply pending migrations. The caller holds the write lock (``BEGIN IMMEDIATE``)
+    and commits; each migration is a savepoint inside that one transaction."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("apply_pending() needs an open BEGIN IMMEDIATE transaction")
+    migrations.apply(db)
+
+
+@migration
 def m001_devices_and_events(db: Database) -> None:
     # One row per physical phone. device_key is stable across duplicate serials and
     # factory resets (see provision/identify.py); aliases live in device_keys.
@@ -61,7 +112,7 @@ def m001_devices_and_events(db: Database) -> None:
     db["events"].create_index(["device_id", "at"])
 
 
-@migrations()
+@migration
 def m002_check_results(db: Database) -> None:
     # One row per inspection or recheck; raw outputs kept compressed for audit.
     db["runs"].create(

@@ -1,32 +1,66 @@
 """The station's SQLite inventory (sqlite-utils). Every write is one transaction: a crash
-or an unplugged phone never leaves a half-written record. All SQL is parameterised."""
+or an unplugged phone never leaves a half-written record. All SQL is parameterised.
+
+Several processes share one inventory (one ``traomay inspect`` per phone on a hub). In WAL
+mode a deferred ``BEGIN`` that reads and then writes fails at once with SQLITE_BUSY when
+another process committed in between (the busy timeout never applies to that), so the
+connection runs with ``isolation_level=None`` (the sqlite3 module opens no transaction
+behind our back) and every write starts with ``BEGIN IMMEDIATE``, which takes the write
+lock first and waits for it up to the busy timeout. sqlite-utils' ``atomic()`` inside it
+becomes a savepoint. A write that still finds the inventory locked is retried a few times
+with a growing pause before it is reported (exit 7); each attempt is all or nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import random
 import socket
 import sqlite3
 import sys
 import threading
+import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
-from traomay.core.errors import DeviceError, InventoryError
+# DeviceNotInInventory lives in core.errors; imported here so store.DeviceNotInInventory
+# (what resolve_device raises) is the same class callers catch.
+from traomay.core.errors import DeviceNotInInventory, InventoryError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult
-from traomay.inventory.migrations import migrations
+from traomay.inventory.migrations import SchemaState, apply_pending, schema_state
+
+T = TypeVar("T")
+
+# How long SQLite itself waits for another process's write lock, per attempt. Writes are a
+# few milliseconds, so this only runs out when a program holds the inventory open in a
+# write transaction (a DB browser, a stuck process).
+BUSY_TIMEOUT_S = 10.0
+# Attempts of one write (or one read) that meets SQLITE_BUSY/LOCKED after the busy
+# timeout, with a pause of RETRY_PAUSE_S, doubled each time (plus jitter), in between:
+# about 4 x 10 s + 3.5 s before the write is given up with exit 7.
+WRITE_ATTEMPTS = 4
+RETRY_PAUSE_S = 0.5
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
-class DeviceNotInInventory(DeviceError):
-    """The inventory has no (or more than one) phone matching what was asked."""
+def _is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code): another connection holds a lock."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "is locked" in str(exc).lower()  # "database is locked", "database table is locked"
 
 
 def default_db_path() -> Path:
@@ -59,27 +93,116 @@ class DeviceRecord:
 
 
 class Inventory:
-    """One station's inventory. Safe to share between worker threads (one writer lock)."""
+    """One station's inventory. Safe to share between worker threads (one writer lock) and
+    between processes (SQLite's locks, ``BEGIN IMMEDIATE``; see the module docstring).
 
-    def __init__(self, path: Path | str, station: str | None = None) -> None:
+    ``Inventory(path)`` creates the file if needed and applies pending migrations.
+    ``Inventory(path, read_only=True)`` is for commands that only look: it opens an existing
+    file read-only (SQLite ``mode=ro``; ``immutable=1`` on read-only media), runs no
+    migration, refuses an inventory older or newer than this code, and every write method
+    raises InventoryError. Both refuse an inventory written by a newer traomay, untouched."""
+
+    def __init__(self, path: Path | str, station: str | None = None, *,
+                 read_only: bool = False) -> None:
         self.path = Path(path)
         self.station = station or default_station()
+        self.read_only = read_only
+        self.immutable = False  # True: read-only media, opened with immutable=1
         self._lock = threading.RLock()
         conn = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+            if read_only:
+                conn = self._connect_read_only()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = self._connect(str(self.path), uri=False)
             self.db = Database(conn)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             with self._lock:
-                migrations.apply(self.db)
+                self._prepare()
+        except InventoryError:
+            if conn is not None:
+                conn.close()
+            raise
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:
                 conn.close()  # Windows keeps a file locked while a connection is open
             raise InventoryError(
                 Msg("Cannot open the inventory {path}: check the path and that no other "
                     "program holds it.", {"path": str(self.path)}), detail=str(exc)) from exc
+
+    @staticmethod
+    def _connect(target: str, *, uri: bool) -> sqlite3.Connection:
+        # isolation_level=None: the sqlite3 module never issues a BEGIN of its own (its
+        # implicit deferred BEGIN before an INSERT is what fails at once under contention);
+        # every transaction here is explicit (_transaction).
+        return sqlite3.connect(target, uri=uri, check_same_thread=False,
+                               timeout=BUSY_TIMEOUT_S, isolation_level=None)
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise InventoryError(Msg("There is no inventory at {path}: check the path.",
+                                     {"path": str(self.path)}))
+        uri = self.path.resolve().as_uri()
+        conn = self._connect(uri + "?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if _is_busy(exc):
+                raise
+            why = str(exc)
+        # A WAL inventory needs its -shm index even to be read, and on read-only media (a
+        # write-protected USB stick, a CD, a folder this user may not write) SQLite cannot
+        # create it, so mode=ro fails. immutable=1 reads the main file without locks or
+        # index; that is right only if no committed change waits in the -wal file (a
+        # cleanly closed inventory has none). Otherwise it would show old data: refuse.
+        wal = Path(f"{self.path}-wal")
+        if wal.is_file() and wal.stat().st_size > 0:
+            raise InventoryError(
+                Msg("The inventory {path} has recent changes in {wal} that cannot be read in "
+                    "a read-only folder: copy both files to a writable folder and try again.",
+                    {"path": str(self.path), "wal": wal.name}), detail=why)
+        conn = self._connect(uri + "?mode=ro&immutable=1", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        self.immutable = True
+        return conn
+
+    def _prepare(self) -> None:
+        """Check the schema against this code; then (read-write) WAL mode and migrations."""
+        state = self._retry(lambda: schema_state(self.db))
+        self._refuse_newer(state)
+        if self.read_only:
+            if state.pending:
+                raise InventoryError(Msg(
+                    "The inventory {path} was written by an older traomay: open it once with "
+                    "a normal command to upgrade it.", {"path": str(self.path)}),
+                    detail="pending migrations: " + ", ".join(state.pending))
+            return
+        mode = self._retry(lambda: self.db.execute("PRAGMA journal_mode").fetchone()[0])
+        if str(mode).lower() != "wal":
+            self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL").fetchone())
+        self.db.execute("PRAGMA foreign_keys=ON")
+        if state.pending:
+            self._retry(lambda: self._transaction(self._migrate, immediate=True))
+
+    def _migrate(self) -> None:
+        # Under the write lock: another process may have migrated since we looked.
+        state = schema_state(self.db)
+        self._refuse_newer(state)
+        if state.pending:
+            apply_pending(self.db)
+
+    def _refuse_newer(self, state: SchemaState) -> None:
+        if state.newer:
+            raise InventoryError(Msg(
+                "The inventory {path} was written by a newer traomay: update traomay. "
+                "Nothing in it was changed.", {"path": str(self.path)}),
+                detail="unknown migrations: " + ", ".join(state.unknown))
 
     def close(self) -> None:
         self.db.conn.close()
@@ -90,21 +213,68 @@ class Inventory:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _read(self, fn):
+    def _transaction(self, fn: Callable[[], T], *, immediate: bool) -> T:
+        """Run ``fn`` in one transaction: ``BEGIN IMMEDIATE`` (takes the write lock first,
+        waiting up to the busy timeout) for writes, ``BEGIN`` (one snapshot) for reads.
+        Any exception rolls everything back. Inside an open transaction, just runs ``fn``."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            return fn()
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            result = fn()
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _retry(self, op: Callable[[], T]) -> T:
+        """Run ``op``; while it meets SQLITE_BUSY/LOCKED (after SQLite's own busy timeout),
+        pause and run it again, up to WRITE_ATTEMPTS times. ``op`` must be all-or-nothing."""
+        if self.db.conn.in_transaction:
+            return op()  # the outer transaction decides
+        pause = RETRY_PAUSE_S
+        attempt = 1
+        while True:
+            try:
+                return op()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt >= WRITE_ATTEMPTS:
+                    raise
+            # Jitter, so processes that waited for the same lock do not all wake together.
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause *= 2
+            attempt += 1
+
+    def _read(self, fn: Callable[[], T]) -> T:
         with self._lock:
             try:
-                return fn()
+                return self._retry(lambda: self._transaction(fn, immediate=False))
             except (sqlite3.Error, NotFoundError, zlib.error, ValueError) as exc:
                 raise InventoryError(
                     Msg("Could not read the inventory {path}: it may be damaged or in use by "
                         "another program.", {"path": str(self.path)}), detail=str(exc)) from exc
 
-    def _write(self, fn):
+    def _write(self, fn: Callable[[], T]) -> T:
         with self._lock:
+            if self.read_only:
+                raise InventoryError(Msg(
+                    "The inventory {path} was opened read-only: this command cannot change it.",
+                    {"path": str(self.path)}))
             try:
-                with self.db.atomic():
-                    return fn()
+                return self._retry(lambda: self._transaction(fn, immediate=True))
             except (sqlite3.Error, NotFoundError) as exc:
+                if _is_busy(exc):
+                    raise InventoryError(Msg(
+                        "The inventory {path} stayed locked by another program for more than "
+                        "{seconds} seconds; nothing was recorded. Close other programs that "
+                        "use it and try again.",
+                        {"path": str(self.path),
+                         "seconds": int(WRITE_ATTEMPTS * BUSY_TIMEOUT_S)}),
+                        detail=str(exc)) from exc
                 raise InventoryError(
                     Msg("Could not write to the inventory {path}; nothing was changed.",
                         {"path": str(self.path)}), detail=str(exc)) from exc
