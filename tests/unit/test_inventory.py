@@ -86,3 +86,32 @@ def test_not_a_database_gives_inventory_error(tmp_path):
     p.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(InventoryError):
         Inventory(p)
+
+
+def test_unknown_phone_raises_the_core_device_not_in_inventory(tmp_path):
+    from traomay.core.errors import DeviceNotInInventory, ExitCode
+
+    with Inventory(tmp_path / "i.sqlite") as inv, pytest.raises(DeviceNotInInventory) as err:
+        inv.resolve_device("NOPE")
+    assert err.value.exit_code == ExitCode.NO_DEVICE
+
+
+def test_busy_is_recognised_with_and_without_sqlite_error_codes(tmp_path):
+    import sqlite3
+
+    from traomay.inventory.store import _is_busy
+
+    # Python 3.10 has no sqlite_errorcode: the message is all there is.
+    assert _is_busy(sqlite3.OperationalError("database is locked"))
+    assert not _is_busy(sqlite3.OperationalError("no such table: devices"))
+    db = tmp_path / "i.sqlite"
+    Inventory(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    with pytest.raises(sqlite3.OperationalError) as err:
+        other.execute("BEGIN IMMEDIATE")
+    holder.execute("ROLLBACK")
+    holder.close()
+    other.close()
+    assert _is_busy(err.value)
