@@ -13,6 +13,7 @@ from enum import Enum
 from traomay.apps.apk import ApkInfo
 from traomay.apps.manifest import AppEntry
 from traomay.checks.compatibility import android_version_for_sdk
+from traomay.checks.storage import parse_df
 from traomay.core.msg import Msg
 
 # Room an install needs beyond the APK bytes [INF]: the staged copy in /data/app plus
@@ -136,39 +137,16 @@ def _mb(n: int) -> int:
 
 
 # -- phone facts (pure parsers) --------------------------------------------------------------
-_UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)i?B?$", re.IGNORECASE)
 
 
 def parse_df_free(text: str) -> int | None:
     """Free bytes on /data from ``df /data``; None if the output is not understood.
 
-    toybox (Android 6+): ``Filesystem 1K-blocks Used Available Use% Mounted on`` in KiB.
-    toolbox (Android 5 and older): ``Filesystem Size Used Free Blksize`` with K/M/G suffixes.
+    The storage check's parser (:func:`traomay.checks.storage.parse_df`: toybox, toolbox and
+    pre-2.3 toolbox shapes, cut or self-contradictory rows refused), so the install
+    pre-check and the check read df the same way.
     """
-    lines = [line.split() for line in text.splitlines() if line.strip()]
-    header_at = next((i for i, cols in enumerate(lines)
-                      if cols and cols[0].lower() == "filesystem"), None)
-    if header_at is None:
-        return None
-    header = [c.lower() for c in lines[header_at]]
-    if header[-2:] == ["mounted", "on"]:
-        header = header[:-2] + ["mounted on"]
-    column = next((header.index(c) for c in ("available", "avail", "free") if c in header), None)
-    if column is None:
-        return None
-    block = 512 if "512-blocks" in header else 1024
-    tokens = [t for cols in lines[header_at + 1:] for t in cols]  # long names may wrap
-    rows = [tokens[i:i + len(header)] for i in range(0, len(tokens), len(header))]
-    rows = [r for r in rows if len(r) == len(header)]
-    if not rows:
-        return None
-    row = next((r for r in rows if r[-1] == "/data" or r[0] == "/data"), rows[-1])
-    match = _NUMBER.match(row[column])
-    if not match:
-        return None
-    value, unit = float(match.group(1)), match.group(2).upper()
-    return int(value * (_UNITS[unit] if unit else block))
+    return parse_df(text)[1]
 
 
 def parse_installed_version(text: str, package: str) -> int | None:
