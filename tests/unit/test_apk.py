@@ -15,21 +15,24 @@ from traomay.demo.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 
 
 def test_v2_only(tmp_path):
-    info = read_apk(build_apk(tmp_path, package="com.vnid", version_code=7, min_sdk=21))
+    # minSdk 24: Android 7+ only, so no v1 (JAR) signature is needed
+    info = read_apk(build_apk(tmp_path, package="com.vnid", version_code=7, min_sdk=24))
     assert (info.package, info.version_code, info.min_sdk, info.target_sdk) == (
-        "com.vnid", 7, 21, 30)
+        "com.vnid", 7, 24, 30)
     assert info.version_name == "1.0"
     assert info.abis == () and info.split_name is None
     assert info.signature_scheme == "v2" and info.signature_verified
+    assert info.signature_schemes == ("v2",)
     assert info.signer_sha256 == KEY1.cert_sha256
     assert info.size == info.path.stat().st_size
 
 
 def test_v1_and_v2_agree_on_signer(tmp_path):
     both = read_apk(build_apk(tmp_path, name="both.apk", v1=True))
-    v1_only = read_apk(build_apk(tmp_path, name="v1.apk", v1=True, v2=False))
-    assert both.signature_scheme == "v2"
-    assert v1_only.signature_scheme == "v1" and not v1_only.signature_verified
+    # targetSdk 29: a v1-only APK targeting Android 11 (30) would be refused
+    v1_only = read_apk(build_apk(tmp_path, name="v1.apk", v1=True, v2=False, target_sdk=29))
+    assert both.signature_scheme == "v2" and both.signature_schemes == ("v1", "v2")
+    assert v1_only.signature_scheme == "v1" and v1_only.signature_verified
     assert both.signer_sha256 == v1_only.signer_sha256 == KEY1.cert_sha256
 
 

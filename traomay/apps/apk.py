@@ -1,8 +1,9 @@
 """What an APK file says about itself: package, versions, minimum Android, native ABIs, signer.
 
-Standard library only. The binary manifest is read by :mod:`traomay.apps.axml`, signatures by
-:mod:`traomay.apps.signing`. Every problem, including plain garbage, becomes a
-:class:`~traomay.core.errors.BadInputError` naming the file.
+The binary manifest is read by :mod:`traomay.apps.axml`; signatures are VERIFIED by
+:mod:`traomay.apps.signing` for every Android from the APK's minSdkVersion up (an APK that
+some phone in that range would refuse is refused here). Every problem, including plain
+garbage, becomes a :class:`~traomay.core.errors.BadInputError` naming the file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from traomay.apps.axml import AxmlError, Element, parse_elements
-from traomay.apps.signing import SignatureError, first_pkcs7_certificate, read_v2_v3
+from traomay.apps.signing import SignatureError, verify_apk, zip_entries
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
 
@@ -27,13 +28,13 @@ ATTR_VERSION_NAME = 0x0101021C
 ATTR_MIN_SDK = 0x0101020C
 ATTR_TARGET_SDK = 0x01010270
 ATTR_VERSION_CODE_MAJOR = 0x01010576  # Android 9+: versionCode becomes (major << 32) | code
+ATTR_TARGET_SANDBOX = 0x0101054C  # Android 8+: targetSandboxVersion 2 needs v2 signing
 
 # Android's "current development" SDK: a preview codename (minSdkVersion="Q") means the APK
 # only installs on that preview build.
 CUR_DEVELOPMENT = 10000
 MAX_MANIFEST_BYTES = 8 * 1024 * 1024
 PACKAGE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
-_V1_SIGNATURE = re.compile(r"^META-INF/[^/]+\.(RSA|DSA|EC)$", re.IGNORECASE)
 _LIB_ENTRY = re.compile(r"^lib/([^/]+)/[^/]+\.so$")
 
 
@@ -46,12 +47,14 @@ class ApkInfo:
     min_sdk: int
     target_sdk: int
     abis: tuple[str, ...]  # from lib/<abi>/*.so; empty = runs on any processor
-    signer_sha256: str  # lowercase hex SHA-256 of the first signer certificate (DER)
+    signer_sha256: str  # lowercase hex SHA-256 of the signer certificate (DER); newest key
     split_name: str | None  # None for a base APK, e.g. "config.arm64_v8a" for a split
     file_sha256: str
     size: int
-    signature_scheme: str  # "v3", "v2" or "v1"
-    signature_verified: bool  # v2/v3 content digest + RSA signature checked here
+    signature_scheme: str  # newest verified scheme: "v3.1", "v3", "v2" or "v1"
+    signature_verified: bool  # always True: read_apk refuses what does not verify
+    signature_schemes: tuple[str, ...] = ()  # every verified scheme, e.g. ("v1", "v2")
+    signer_lineage: tuple[str, ...] = ()  # v3 key rotation: SHA-256 of each key, oldest first
 
     @property
     def is_split(self) -> bool:
@@ -81,6 +84,12 @@ def _bad(path: Path, problem: _Problem) -> BadInputError:
     elif problem.kind == "tampered":
         msg = Msg("The APK file {file} was changed after it was signed ({problem}). "
                   "Ask the district for a fresh copy.", args)
+    elif problem.kind == "rejected":
+        msg = Msg("Android phones would refuse the signature of the APK file {file} "
+                  "({problem}). Ask the district for the official file.", args)
+    elif problem.kind == "unsupported":
+        msg = Msg("traomay cannot verify the signature of the APK file {file} ({problem}). "
+                  "Ask the district for the official file.", args)
     else:
         msg = Msg("The APK file {file} is damaged ({problem}). Ask the district for a fresh "
                   "copy.", args)
@@ -125,11 +134,6 @@ def _read(path: Path, data: bytes) -> ApkInfo:
     cd_size, cd_offset = struct.unpack_from("<II", data, eocd + 12)
     if cd_offset + cd_size != eocd:
         raise _Problem("damaged", "central directory is not where the end record says")
-    try:
-        signer = read_v2_v3(data, cd_offset, eocd)
-    except SignatureError as exc:
-        kind = "tampered" if "digest" in str(exc) or "does not verify" in str(exc) else "damaged"
-        raise _Problem(kind, str(exc)) from None
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
         if "AndroidManifest.xml" not in names:
@@ -137,28 +141,26 @@ def _read(path: Path, data: bytes) -> ApkInfo:
         info = archive.getinfo("AndroidManifest.xml")
         if info.file_size > MAX_MANIFEST_BYTES:
             raise _Problem("damaged", "AndroidManifest.xml is implausibly large")
-        manifest = archive.read(info)
-        if signer is not None:
-            scheme, cert, verified = signer.scheme, signer.certificate, signer.verified
-        else:
-            v1 = sorted(n for n in names if _V1_SIGNATURE.match(n))
-            if not v1:
-                raise _Problem("unsigned")
-            scheme, verified = "v1", False
-            try:
-                cert = first_pkcs7_certificate(archive.read(v1[0]))
-            except SignatureError as exc:
-                raise _Problem("damaged", f"{v1[0]}: {exc}") from None
+        fields = _manifest_fields(parse_elements(archive.read(info)))
+        # Which signatures the phones check depends on minSdk/targetSdk, so the manifest is
+        # read first; nothing from an APK is trusted until verify_apk returns.
+        try:
+            verified = verify_apk(data, cd_offset, eocd, zip_entries(archive),
+                                  min_sdk=fields["min_sdk"], target_sdk=fields["target_sdk"],
+                                  target_sandbox=fields.pop("target_sandbox"))
+        except SignatureError as exc:
+            raise _Problem(exc.kind, str(exc)) from None
     abis = sorted({m.group(1) for n in names if (m := _LIB_ENTRY.match(n))})
-    fields = _manifest_fields(parse_elements(manifest))
     return ApkInfo(
         path=path,
-        signer_sha256=hashlib.sha256(cert).hexdigest(),
+        signer_sha256=verified.signer_sha256,
         abis=tuple(abis),
         file_sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        signature_scheme=scheme,
-        signature_verified=verified,
+        signature_scheme=verified.scheme,
+        signature_verified=True,
+        signature_schemes=verified.schemes,
+        signer_lineage=verified.lineage_sha256,
         **fields,
     )
 
@@ -179,6 +181,7 @@ def _manifest_fields(elements: list[Element]) -> dict:
         raise _Problem("damaged", "versionCode is not a number")
     name_attr = root.find("versionName", ATTR_VERSION_NAME)
     split_attr = root.find("split")
+    sandbox_attr = root.find("targetSandboxVersion", ATTR_TARGET_SANDBOX)
     min_sdk, target_sdk = 1, None  # no <uses-sdk>: minSdkVersion defaults to 1
     uses_sdk = next((e for e in elements if e.name == "uses-sdk" and e.depth == 2), None)
     if uses_sdk is not None:
@@ -191,6 +194,7 @@ def _manifest_fields(elements: list[Element]) -> dict:
         "min_sdk": min_sdk,
         "target_sdk": target_sdk if target_sdk is not None else min_sdk,
         "split_name": (split_attr.as_text() if split_attr else None) or None,
+        "target_sandbox": (sandbox_attr.as_int() if sandbox_attr else None) or 1,
     }
 
 
