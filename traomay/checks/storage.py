@@ -104,8 +104,8 @@ def parse(sections: Mapping[str, str]) -> Facts:
         if disagreement:
             why = Unknown(disagreement)
             return facts(why, why)
-        if df_ok.free_bytes - df_ok.free_margin_bytes < ds_ok.free_bytes:
-            return facts(ds_ok.total_bytes, df_ok.free_bytes, "df", df_ok.free_margin_bytes)
+        if df_ok.free_margin_bytes == 0 and df_ok.free_bytes < ds_ok.free_bytes:
+            return facts(ds_ok.total_bytes, df_ok.free_bytes, "df")  # exact and smaller
         return facts(ds_ok.total_bytes, ds_ok.free_bytes, "diskstats")
     if ds_ok is not None:
         return facts(ds_ok.total_bytes, ds_ok.free_bytes, "diskstats")

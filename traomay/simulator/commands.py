@@ -249,14 +249,14 @@ def reboot(phone: Phone, args: list[str], stdin: bytes) -> Result:
 @functools.cache
 def registry() -> dict[str, Command]:
     """All commands by name (built once; imported late to avoid import cycles)."""
-    from traomay.simulator import dumpsys, installer, services
+    from traomay.simulator import dumpsys, installer, services, storage
 
     table: dict[str, Command] = {
         "echo": echo, "true": true_, "false": false_, "id": id_, "whoami": whoami,
         "date": date, "getprop": getprop, "setprop": setprop, "settings": settings,
         "cat": cat, "ls": ls, "rm": rm, "mkdir": mkdir, "grep": grep, "head": head, "wc": wc,
         "sh": sh, "reboot": reboot, "sleep": true_, "sync": true_,
-        "dumpsys": dumpsys.dumpsys, "pm": installer.pm,
+        "dumpsys": dumpsys.dumpsys, "pm": installer.pm, "df": storage.df,
     }
     table.update(services.COMMANDS)
     return table

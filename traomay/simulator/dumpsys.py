@@ -12,7 +12,7 @@ import time
 import zlib
 from typing import TYPE_CHECKING
 
-from traomay.simulator import dumpsys_hw
+from traomay.simulator import dumpsys_hw, storage
 from traomay.simulator.profile import HEALTH_CODES, PLUGGED_CODES, STATUS_CODES
 
 if TYPE_CHECKING:
@@ -273,6 +273,7 @@ def persistent_data_block(phone: Phone, args: list[str]) -> str:
 RENDERERS = {
     "battery": battery, "batterystats": batterystats, "media.camera": camera,
     "account": account, "package": package, "persistent_data_block": persistent_data_block,
+    "diskstats": storage.diskstats,
     "wifi": dumpsys_hw.wifi, "wifiscanner": dumpsys_hw.wifiscanner,
     "bluetooth_manager": dumpsys_hw.bluetooth,
     "location": dumpsys_hw.location, "telephony.registry": dumpsys_hw.telephony,

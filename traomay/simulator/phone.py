@@ -429,6 +429,9 @@ class Phone:
             "/sdcard/DCIM", "/sdcard/DCIM/Camera", "/sdcard/Download"}
         self.camera = CameraState()
         self.wifi_enabled = self.wifi_scanned = False
+        # Erasing the donor's apps and files frees space, never more than /data holds.
+        self.storage_free = min(self.profile.storage_free_bytes + 2_000_000_000,
+                                self.profile.storage_total_bytes * 9 // 10)
 
     def _test_harness_wipe(self) -> None:
         """What TestHarnessModeService does after its factory reset (Android 10+, AOSP):
@@ -441,4 +444,3 @@ class Phone:
         self.settings["secure"].update({"user_setup_complete": "1"})
         self.location_enabled = True
         self.props["persist.sys.test_harness"] = "1"
-        self.storage_free = self.profile.storage_free_bytes + 2_000_000_000

@@ -142,6 +142,7 @@ class Profile:
     lock_screen: str
     frp_active: bool
     storage_free_bytes: int
+    storage_total_bytes: int  # size of /data (statfs f_blocks x f_bsize), not the box size
     imeis: tuple[str, ...]
     packages: tuple[Package, ...]
     features: tuple[str, ...]
@@ -228,6 +229,14 @@ def _items(r: _Reader, key: str) -> list[_Reader]:
     return [_Reader(f"{r.where}.{key}[{i}]", x) for i, x in enumerate(r.get(key, list, []))]
 
 
+def _storage_total(r: _Reader) -> int:
+    total, free = r.get("storage_total_bytes", int), r.get("storage_free_bytes", int)
+    if total < 4096 or not 0 <= free <= total:
+        raise ProfileError(f"{r.where}: storage needs 0 <= storage_free_bytes <= "
+                           f"storage_total_bytes (got {free} and {total})")
+    return total
+
+
 def parse_profile(data: Any, where: str = "profile") -> Profile:
     """Validate a decoded YAML document and build a Profile."""
     r = _Reader(where, data)
@@ -270,6 +279,7 @@ def parse_profile(data: Any, where: str = "profile") -> Profile:
         lock_screen=r.choice("lock_screen", LOCK_SCREENS, "none"),
         frp_active=r.sub("frp").get("active", bool, False) if "frp" in r.data else False,
         storage_free_bytes=r.get("storage_free_bytes", int),
+        storage_total_bytes=_storage_total(r),
         imeis=tuple(str(x) for x in r.get("imei", list, [])),
         packages=tuple(Package(p.get("name", str), p.get("version_code", int),
                                str(p.get("version_name", (str, int, float))),
