@@ -11,9 +11,9 @@ here must be byte-identical to it, or the comparison would prove nothing.
 
 from __future__ import annotations
 
+import apk_cases as cases
 import pytest
 
-import apk_cases as cases
 from traomay.apps.apk import read_apk
 from traomay.core.errors import BadInputError
 

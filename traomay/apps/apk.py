@@ -141,7 +141,11 @@ def _read(path: Path, data: bytes) -> ApkInfo:
         info = archive.getinfo("AndroidManifest.xml")
         if info.file_size > MAX_MANIFEST_BYTES:
             raise _Problem("damaged", "AndroidManifest.xml is implausibly large")
-        fields = _manifest_fields(parse_elements(archive.read(info)))
+        try:
+            fields = _manifest_fields(parse_elements(archive.read(info)))
+        except (AxmlError, _Problem, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+            _raise_if_changed_after_signing(data, cd_offset, eocd, archive)
+            raise
         # Which signatures the phones check depends on minSdk/targetSdk, so the manifest is
         # read first; nothing from an APK is trusted until verify_apk returns.
         try:
@@ -163,6 +167,20 @@ def _read(path: Path, data: bytes) -> ApkInfo:
         signer_lineage=verified.lineage_sha256,
         **fields,
     )
+
+
+def _raise_if_changed_after_signing(data: bytes, cd_offset: int, eocd: int,
+                                    archive: zipfile.ZipFile) -> None:
+    """An unreadable manifest in a signed APK most likely means the file was changed after
+    signing (Android checks signatures before it parses anything): say so when the v2/v3
+    (or, without those, v1) digests disagree with the file."""
+    try:
+        verify_apk(data, cd_offset, eocd, zip_entries(archive), min_sdk=24, target_sdk=1)
+    except SignatureError as exc:
+        if exc.kind == "tampered":
+            raise _Problem("tampered", str(exc)) from None
+    except Exception:  # noqa: BLE001 - only a hint; the original problem is reported
+        pass
 
 
 def _manifest_fields(elements: list[Element]) -> dict:

@@ -34,7 +34,8 @@ KNOWN_ABIS = ("armeabi", "armeabi-v7a", "arm64-v8a", "x86", "x86_64", "mips", "m
               "riscv64")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 ENTRY_KEYS = ("name", "package", "required", "version_code", "min_sdk", "abis",
-              "signer_sha256", "files", "note")
+              "signer_sha256", "expected_signer_sha256", "files", "note")
+FINGERPRINT_RE = re.compile(r"^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2}){31}$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class AppEntry:
     abis: tuple[str, ...] = ()
     required: bool = True
     note: str = ""
+    # The publisher's certificate SHA-256 as the district received it (from the publisher,
+    # not read from the APK); "" = not given. Pin and install refuse any other signer.
+    expected_signer_sha256: str = ""
 
     @property
     def pinned(self) -> bool:
@@ -97,6 +101,9 @@ _ENTRY_MSGS = {
     "mapping": Msg("In {file}, app {index} ({name}): '{key}' must be a mapping."),
     "sha": Msg("In {file}, app {index} ({name}): '{key}' must be 64 lowercase hexadecimal "
                "characters (SHA-256), or empty until pinned."),
+    "fingerprint": Msg("In {file}, app {index} ({name}): '{key}' must be the publisher's "
+                       "certificate SHA-256: 64 hexadecimal characters (colons allowed), or "
+                       "empty."),
     "package": Msg("In {file}, app {index} ({name}): '{key}' must be a package name like "
                    "com.example.app, or empty until pinned."),
     "path": Msg("In {file}, app {index} ({name}): '{key}' must be a file name inside the "
@@ -177,6 +184,10 @@ def _entry(file: Path, index: int, raw: Any) -> AppEntry:
     signer = raw.get("signer_sha256") or ""
     if not isinstance(signer, str) or (signer and not SHA256_RE.match(signer)):
         raise fail("signer_sha256", "sha")
+    expected = raw.get("expected_signer_sha256") or ""
+    if not isinstance(expected, str) or (expected and not FINGERPRINT_RE.match(expected.strip())):
+        raise fail("expected_signer_sha256", "fingerprint")
+    expected = expected.strip().replace(":", "").lower()  # keytool prints AB:CD:..
     numbers = {}
     for key in ("version_code", "min_sdk"):
         value = raw.get(key)
@@ -201,7 +212,8 @@ def _entry(file: Path, index: int, raw: Any) -> AppEntry:
     return AppEntry(index=index, name=name.strip(), package=package,
                     files=_files(raw.get("files"), fail), signer_sha256=signer,
                     version_code=numbers["version_code"], min_sdk=numbers["min_sdk"],
-                    abis=tuple(abis), required=required, note=note)
+                    abis=tuple(abis), required=required, note=note,
+                    expected_signer_sha256=expected)
 
 
 def _files(raw: Any, fail) -> tuple[ApkFile, ...]:
@@ -237,29 +249,51 @@ def _safe_relative(rel: str) -> bool:
 
 # -- pin -----------------------------------------------------------------------------------
 def pin(manifest_path: str | Path, apk_paths: Sequence[str | Path], *,
-        name: str | None = None) -> AppEntry:
+        name: str | None = None, new_signer: bool = False) -> AppEntry:
     """Read the APK file(s) of one app and write their facts into the manifest.
 
     The entry is found by package, else by ``name`` (how "Bình Dương Số", whose package is
     not known in advance, gets pinned), else a new entry is added. Files outside ``apks/``
     are copied into it. Returns the written entry.
+
+    Every file's signature must verify as Android verifies it (``read_apk`` refuses it
+    otherwise). The signer must equal the entry's ``expected_signer_sha256`` when the
+    district gave one, and may replace an already pinned, different signer only with
+    ``new_signer=True`` (a publisher's key change is rare; a doctored file is not).
     """
     manifest = load_manifest(manifest_path)
     infos = [read_apk(p) for p in apk_paths]
     base = _base_apk(manifest.path, infos)
     for info in infos:
+        if not info.signature_verified:  # read_apk refuses these; never pin one anyway
+            raise BadInputError(Msg("The signature of {file} could not be verified, so it "
+                                    "is not pinned.", {"file": str(info.path)}))
         if (info.package, info.version_code, info.signer_sha256) != (
                 base.package, base.version_code, base.signer_sha256):
             raise BadInputError(Msg(
                 "{file} does not belong with {base}: package, version and signer must be the "
                 "same for all files of one app.", {"file": str(info.path), "base": str(base.path)}))
+    existing = manifest.find(base.package) or (manifest.find(name) if name else None)
+    app_name = (name or (existing.name if existing else base.package)).strip()
+    args = {"app": app_name, "file": str(base.path), "found": base.signer_sha256}
+    expected = existing.expected_signer_sha256 if existing else ""
+    if expected and base.signer_sha256 != expected:
+        raise BadInputError(Msg(
+            "{file} is signed by {found}, not by the publisher the district expects for {app} "
+            "({expected}). It is not pinned: do not use this file.",
+            {**args, "expected": expected}))
+    if existing and existing.signer_sha256 and existing.signer_sha256 != base.signer_sha256 \
+            and not new_signer:
+        raise BadInputError(Msg(
+            "{app} is pinned to signer {pinned}, but {file} is signed by {found}. If the "
+            "publisher really changed its key, confirm the new fingerprint with the district "
+            "and pin again with --new-signer.", {**args, "pinned": existing.signer_sha256}))
     ordered = [base] + sorted((i for i in infos if i.is_split), key=lambda i: i.split_name or "")
     files = [_into_apks_dir(manifest, info) for info in ordered]
-    existing = manifest.find(base.package) or (manifest.find(name) if name else None)
     abis = sorted({abi for info in infos for abi in info.abis})
     entry = AppEntry(
         index=existing.index if existing else len(manifest.apps) + 1,
-        name=(name or (existing.name if existing else base.package)).strip(),
+        name=app_name,
         package=base.package,
         files=tuple(files),
         signer_sha256=base.signer_sha256,
@@ -268,6 +302,7 @@ def pin(manifest_path: str | Path, apk_paths: Sequence[str | Path], *,
         abis=tuple(abis),
         required=existing.required if existing else True,
         note=existing.note if existing else "",
+        expected_signer_sha256=expected,
     )
     write_manifest(with_app(manifest, entry))
     return load_manifest(manifest.path).find(entry.package) or entry
@@ -364,6 +399,11 @@ def _check_file(manifest: Manifest, app: AppEntry, apk: ApkFile) -> FileCheck:
         return row(FileStatus.SIGNER_MISMATCH, Msg(
             "{app}: {file} is signed by a different publisher than pinned. Do not install it.",
             args), info)
+    if app.expected_signer_sha256 and info.signer_sha256 != app.expected_signer_sha256:
+        return row(FileStatus.SIGNER_MISMATCH, Msg(
+            "{app}: {file} is not signed by the publisher the district expects "
+            "({expected}). Do not install it.",
+            {**args, "expected": app.expected_signer_sha256}), info)
     if info.package != app.package or info.version_code != app.version_code:
         return row(FileStatus.WRONG_APP, Msg(
             "{app}: {file} is {package} version {version}, but the manifest says {expected} "

@@ -13,8 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
 from traomay.core.strict_yaml import StrictLoader as StrictLoader  # re-exported
@@ -48,6 +46,8 @@ def dump_manifest(manifest: Manifest, header: str = "") -> str:
         lines.append(f"    min_sdk: {_scalar(app.min_sdk)}")
         lines.append(f"    abis: [{', '.join(_scalar(a) for a in app.abis)}]")
         lines.append(f"    signer_sha256: {_scalar(app.signer_sha256)}")
+        if app.expected_signer_sha256:
+            lines.append(f"    expected_signer_sha256: {_scalar(app.expected_signer_sha256)}")
         if app.files:
             lines.append("    files:")
             lines += [f"      - {{path: {_scalar(f.path)}, sha256: {_scalar(f.sha256)}}}"

@@ -77,9 +77,17 @@ def plan_install(app: AppEntry, apk_infos: Sequence[ApkInfo], phone: PhoneFacts,
             return refuse(Msg("{app}: {file} is not the pinned file (its SHA-256 differs). "
                               "Get the right file, or pin the new one.",
                               {**name, "file": str(info.path)}))
+        if not info.signature_verified:  # read_apk refuses these; never install one
+            return refuse(Msg("{app}: the signature of {file} could not be verified. Do not "
+                              "install it.", {**name, "file": str(info.path)}))
         if info.signer_sha256 != app.signer_sha256:
             return refuse(Msg("{app}: {file} is signed by a different publisher than pinned. "
                               "Do not install it.", {**name, "file": str(info.path)}))
+        if app.expected_signer_sha256 and info.signer_sha256 != app.expected_signer_sha256:
+            return refuse(Msg("{app}: {file} is not signed by the publisher the district "
+                              "expects ({expected}). Do not install it.",
+                              {**name, "file": str(info.path),
+                               "expected": app.expected_signer_sha256}))
         if info.package != app.package or info.version_code != app.version_code:
             return refuse(Msg("{app}: {file} is not the app the manifest describes.",
                               {**name, "file": str(info.path)}))

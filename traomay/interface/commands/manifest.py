@@ -42,12 +42,19 @@ def pin_cmd(
     name: Annotated[str | None, typer.Option("--name", help="Entry to fill, e.g. "
                                                               "\"Bình Dương Số\"")] = None,
     manifest: Annotated[Path | None, typer.Option("--manifest")] = None,
+    new_signer: Annotated[bool, typer.Option(
+        "--new-signer", help="Allow a signer different from the one already pinned (only "
+        "after the district confirmed the publisher's new key)")] = False,
 ) -> None:
     """Read package, version, minimum Android, ABIs and signer from the APK; write the entry."""
     from traomay.apps.manifest import pin
     from traomay.interface import render as ui
 
-    entry = pin(_path(manifest), apks, name=name)
+    if new_signer:
+        ui.console().print(_("Warning: --new-signer replaces the pinned publisher key. Use it "
+                             "only if the district confirmed the new fingerprint."),
+                           style="yellow")
+    entry = pin(_path(manifest), apks, name=name, new_signer=new_signer)
     rows = [[_("App"), entry.name], [_("Package"), entry.package],
             [_("Version code"), str(entry.version_code)],
             [_("Minimum SDK"), str(entry.min_sdk)], [_("ABIs"), ", ".join(entry.abis) or "-"],
