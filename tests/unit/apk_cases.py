@@ -130,6 +130,12 @@ def _factory() -> dict[str, Callable[[], bytes]]:
         "ec-key-under-rsa-id": lambda: apk(signer=ec, min_sdk=24,
                                            signing=f.Signing(v2_algorithms=(0x0103,))),
         "dsa-v2-min24": lambda: apk(signer=dsa, min_sdk=24),
+        "rsa-verity-min28": lambda: apk(min_sdk=28, signing=f.Signing(
+            v2_algorithms=(0x0103, 0x0421), page_align=True)),
+        "ec-verity-only-min28": lambda: apk(signer=ec, min_sdk=28, signing=f.Signing(
+            v2_algorithms=(0x0423,), page_align=True)),
+        "rsa-verity-not-aligned": lambda: apk(min_sdk=28, signing=f.Signing(
+            v2_algorithms=(0x0103, 0x0421))),
         "v3-same-key": lambda: apk(min_sdk=24, signing=f.Signing(v3=(f.SchemeSigner(a),))),
         "v3-rotation-a-to-b": lambda: apk(min_sdk=24, signing=f.Signing(v3=(rotation,))),
         "v3-rotation-v3-stripped": lambda: f.replace_pairs(

@@ -241,6 +241,25 @@ def _chunked_digest(sections: list[bytes], name: str = "sha256") -> bytes:
     return hashlib.new(name, b"\x5a" + struct.pack("<I", len(chunks)) + b"".join(chunks)).digest()
 
 
+VERITY_ALGORITHMS = (0x0421, 0x0423, 0x0425)
+VERITY_PADDING_ID = 0x42726577  # apksig pads the block to whole 4 KiB pages with this pair
+
+
+def _verity_digest(sections: list[bytes]) -> bytes:
+    """Android 9 verity content digest (a SHA-256 Merkle tree over 4 KiB pages, 8 zero
+    bytes of salt) followed by the data length, as apksig's VerityTreeBuilder computes it."""
+    stream, salt, page = b"".join(sections), b"\0" * 8, 4096
+    level = stream
+    while True:
+        digests = b"".join(hashlib.sha256(salt + level[i:i + page].ljust(page, b"\0")).digest()
+                           for i in range(0, len(level), page))
+        if len(digests) <= page:
+            break
+        level = digests
+    return hashlib.sha256(salt + digests.ljust(page, b"\0")).digest() + struct.pack(
+        "<q", len(stream))
+
+
 @dataclass(frozen=True)
 class SchemeSigner:
     """One signer of a v2/v3 block."""
@@ -255,10 +274,14 @@ class SchemeSigner:
 
     def block(self, sections: list[bytes], v3: bool) -> bytes:
         algs = self.algorithms or (self.signer.default_algorithm,)
-        digests = b"".join(
-            _lp(struct.pack("<I", a) + _lp(_chunked_digest(
-                sections, "sha512" if a in (0x0102, 0x0104, 0x0202) else "sha256")))
-            for a in algs)
+
+        def content(alg: int) -> bytes:
+            if alg in VERITY_ALGORITHMS:
+                return _verity_digest(sections)
+            return _chunked_digest(sections, "sha512" if alg in (0x0102, 0x0104, 0x0202)
+                                   else "sha256")
+
+        digests = b"".join(_lp(struct.pack("<I", a) + _lp(content(a))) for a in algs)
         sdk = struct.pack("<II", self.min_sdk, self.max_sdk) if v3 else b""
         certs = self.certs or (self.signer.cert_der,)
         attrs = b"".join(_lp(struct.pack("<I", i) + v) for i, v in self.attributes)
@@ -305,10 +328,15 @@ def scheme_pair(zip_bytes: bytes, signers: Sequence[SchemeSigner], v3: bool = Fa
     return (V3_ID if v3 else V2_ID), value
 
 
-def insert_block(zip_bytes: bytes, pairs: Sequence[tuple[int, bytes]]) -> bytes:
-    """Put an APK Signing Block with ``pairs`` before the central directory."""
+def insert_block(zip_bytes: bytes, pairs: Sequence[tuple[int, bytes]],
+                 page_align: bool = False) -> bytes:
+    """Put an APK Signing Block with ``pairs`` before the central directory (``page_align``:
+    padded to whole 4 KiB pages, as verity signatures require)."""
     entries, cd, end = _split_zip(zip_bytes)
     block = signing_block(pairs)
+    if page_align:
+        pad = -(len(block) + 12) % 4096
+        block = signing_block([*pairs, (VERITY_PADDING_ID, b"\0" * pad)])
     struct.pack_into("<I", end, 16, len(entries) + len(block))
     return entries + block + cd + bytes(end)
 
@@ -392,12 +420,13 @@ def axml_manifest(package: str, version_code: int, version_name: str, min_sdk: i
 _DATE = (2024, 1, 1, 0, 0, 0)
 
 
-def zip_bytes(entries: dict[str, bytes]) -> bytes:
+def zip_bytes(entries: dict[str, bytes], stored: Sequence[str] = ()) -> bytes:
     """A deflated ZIP with fixed timestamps (same entries, same bytes)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in entries.items():
-            zf.writestr(zipfile.ZipInfo(name, _DATE), data, compress_type=zipfile.ZIP_DEFLATED)
+            kind = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+            zf.writestr(zipfile.ZipInfo(name, _DATE), data, compress_type=kind)
     return buf.getvalue()
 
 
@@ -412,6 +441,7 @@ class Signing:
     v1_signed_attributes: bool = False
     v1_apk_signed: str | None = None  # None: "2" (or "2, 3") when v2 (and v3) are present
     extra_pairs: tuple[tuple[int, bytes], ...] = field(default=())
+    page_align: bool = False  # entries and block on 4 KiB pages (verity; no v1)
 
 
 def apk_bytes(package: str = "com.vnid", version_code: int = 5, version_name: str = "1.0",
@@ -437,6 +467,10 @@ def apk_bytes(package: str = "com.vnid", version_code: int = 5, version_name: st
                                 decoys=signing.v1_decoys,
                                 signed_attributes=signing.v1_signed_attributes))
     data = zip_bytes(entries)
+    if signing.page_align:  # a stored filler entry ends the entries on a 4 KiB boundary
+        entries_end = _split_zip(data)[0]
+        entries["assets/pad"] = b"\0" * (-(len(entries_end) + 30 + len("assets/pad")) % 4096)
+        data = zip_bytes(entries, stored=("assets/pad",))
     if signer is None or not (v2 or signing.v3):
         return data
     pairs = []
@@ -446,7 +480,7 @@ def apk_bytes(package: str = "com.vnid", version_code: int = 5, version_name: st
                                                      attributes=attrs)]))
     if signing.v3:
         pairs.append(scheme_pair(data, signing.v3, v3=True))
-    return insert_block(data, [*pairs, *signing.extra_pairs])
+    return insert_block(data, [*pairs, *signing.extra_pairs], signing.page_align)
 
 
 def build_apk(tmp_path: Path, package: str = "com.vnid", version_code: int = 5,
