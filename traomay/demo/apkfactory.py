@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.x509.oid import NameOID
@@ -109,8 +110,19 @@ def _ecdsa(hash_alg: hashes.HashAlgorithm) -> ec.ECDSA:
     APKs are byte-identical from run to run."""
     try:
         return ec.ECDSA(hash_alg, deterministic_signing=True)
-    except TypeError:  # older cryptography
+    except (TypeError, UnsupportedAlgorithm):  # older cryptography or OpenSSL
         return ec.ECDSA(hash_alg)
+
+
+def _deterministic_ecdsa() -> bool:
+    key = ec.derive_private_key(1, ec.SECP256R1())
+    try:
+        return key.sign(b"x", _ecdsa(hashes.SHA256())) == key.sign(b"x", _ecdsa(hashes.SHA256()))
+    except UnsupportedAlgorithm:
+        return False
+
+
+DETERMINISTIC_ECDSA = _deterministic_ecdsa()  # False: EC-signed APKs differ run to run
 
 
 def _sign(signer: TestSigner, data: bytes, alg_id: int) -> bytes:
