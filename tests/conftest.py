@@ -59,3 +59,85 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("skip")
         if marker and "empty parameter set" in str(marker.kwargs.get("reason", "")):
             item.add_marker(pytest.mark.skip(reason=reason), append=False)
+
+
+# -- simulated hubs: one fixture factory for every end-to-end test --------------------------
+
+class Rig:
+    """Simulated phones attached to the private adb server, and the toolkit's view of them."""
+
+    def __init__(self, sim, phones, hub):
+        self.sim, self.phones, self.hub = sim, phones, hub
+
+    def address(self, index: int = 0) -> str:
+        return self.sim.addresses[index]
+
+    def listing(self, index: int = 0, ready: bool = True, timeout: float = 15.0):
+        """This phone's current line in ``adb devices`` (waits until it is there)."""
+        address = self.address(index)
+        found = self.hub.wait_for(lambda p: p.serial == address and (p.ready or not ready),
+                                  timeout=timeout)
+        assert found is not None, f"{address} not listed"
+        return found
+
+    def link(self, index: int = 0):
+        return self.hub.link(self.listing(index))
+
+    def session(self, inventory, index: int = 0, config=None):
+        from traomay.provision.config import SessionConfig
+        from traomay.provision.session import PhoneSession
+
+        return PhoneSession.open(self.hub, inventory, self.listing(index),
+                                 config or SessionConfig(criteria={}))
+
+
+def _rig_factory(adb_server):
+    from traomay.simulator.hub import SimulatedHub
+    from traomay.simulator.phone import Phone
+
+    started = []
+
+    def start(*phones, unauthorized=(), faults=None) -> Rig:
+        made = [p if not isinstance(p, str) else
+                Phone.from_profile(p, authorized=(i not in unauthorized))
+                for i, p in enumerate(phones)]
+        sim = SimulatedHub(made, adb_port=adb_server.port, faults=faults).start()
+        started.append(sim)
+        return Rig(sim, made, adb_server.hub())
+
+    return start, started
+
+
+@pytest.fixture()
+def sim_hub(adb_server):
+    """``sim_hub("samsung-galaxy-a55", "oppo-a5s", unauthorized={1})`` -> Rig."""
+    start, started = _rig_factory(adb_server)
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture(scope="module")
+def module_sim_hub(adb_server):
+    """The same factory, for phones shared by a whole test module."""
+    start, started = _rig_factory(adb_server)
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture()
+def cli(adb_server):
+    """Run ``python -m traomay`` against the private adb server: cli(db, *args, lang=...)."""
+    import subprocess
+    import sys
+
+    def run(db, *args, lang="en", timeout=120, env=None, cwd=None, stdin=None):
+        full = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG=lang,
+                    COLUMNS="200", **(env or {}))
+        db_args = ["--db", str(db)] if db is not None else []
+        return subprocess.run([sys.executable, "-m", "traomay", *db_args, *args],
+                              capture_output=True, text=True, encoding="utf-8", env=full,
+                              timeout=timeout, cwd=cwd, input=stdin)
+
+    return run

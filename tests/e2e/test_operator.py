@@ -1,13 +1,10 @@
-"""Issues 3 and 5 end to end through the real adb server: the touch grid test, the incoming
-call test, the timed drain test and a person's decision on a doubtful origin."""
+"""A person's part, end to end through the real adb server: the touch grid test, the
+incoming call test, the timed drain test and a person's decision on a doubtful origin."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,9 +16,6 @@ from traomay.inventory.verdict import compute_verdict
 from traomay.probes import call as call_test
 from traomay.probes import drain as drain_test
 from traomay.probes import touch as touch_test
-from traomay.provision.inspect import inspect_and_record
-from traomay.provision.pipeline import identify_listing, record_identity
-from traomay.simulator.hub import SimulatedHub
 from traomay.simulator.phone import Phone
 from traomay.simulator.profile import load_profile
 
@@ -37,43 +31,30 @@ def _no_sim_phone() -> Phone:
 
 
 @pytest.fixture(scope="module")
-def sim(adb_server):
+def sim(module_sim_hub):
     phones = {name: (_no_sim_phone() if name == "no-sim" else Phone.from_profile(name))
               for name in PROFILES}
     for phone in phones.values():
         phone.touch_row_delay = 0.01  # a quick finger: ~0.3 s per sweep
-    hub = SimulatedHub(list(phones.values()), adb_port=adb_server.port).start()
-    adb_hub = adb_server.hub()
-    serials = dict(zip(PROFILES, hub.addresses, strict=True))
-    yield hub, adb_hub, phones, serials
-    hub.stop()
+    rig = module_sim_hub(*phones.values())
+    serials = dict(zip(PROFILES, rig.sim.addresses, strict=True))
+    return rig, phones, serials
 
 
-def _link(adb_hub, serial):
-    return adb_hub.link(adb_hub.find(serial))
+def _link(rig, profile):
+    return rig.link(PROFILES.index(profile))
 
 
-def _cli(adb_server, db, *args, timeout=60):
-    env = dict(os.environ, TRAOMAY_ADB_PORT=str(adb_server.port), TRAOMAY_LANG="en",
-               COLUMNS="160")
-    return subprocess.run([sys.executable, "-m", "traomay", "--lang", "en", "--db", str(db),
-                           *args], capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def _record(adb_hub, inv, serial, check, value):
-    link = _link(adb_hub, serial)
-    report = identify_listing(adb_hub, link.listing)[1]
-    record_identity(inv, report, serial_shared=False)
-    inspection = inspect_and_record(link, inv, report.device_id, [check], {}, kind="recheck",
-                                    operator_inputs={check: value})
-    return inspection.results[0], report.device_id
+def _record(rig, inv, profile, check, value):
+    session = rig.session(inv, PROFILES.index(profile))
+    return session.record_person(check, value).results[0], session.device_id
 
 
 # -- touch -----------------------------------------------------------------------------------
 
 def test_touch_grid_streams_and_passes_on_a_good_screen(sim, tmp_path):
-    hub, adb_hub, phones, serials = sim
-    link = _link(adb_hub, serials["samsung-galaxy-a55"])
+    rig, phones, _serials = sim
+    link = _link(rig, "samsung-galaxy-a55")
     seen: list[int] = []
     outcome = touch_test.run_touch_test(link, 4, 7, timeout=10,
                                         on_progress=lambda g: seen.append(len(g.hit)))
@@ -84,46 +65,45 @@ def test_touch_grid_streams_and_passes_on_a_good_screen(sim, tmp_path):
     # Pointer location was switched on for the test and put back (it was never set).
     assert phones["samsung-galaxy-a55"].settings["system"].get("pointer_location") is None
     with Inventory(tmp_path / "inv.sqlite") as inv:
-        result, _ = _record(adb_hub, inv, serials["samsung-galaxy-a55"], "touchscreen",
-                            outcome.grid)
+        result, _ = _record(rig, inv, "samsung-galaxy-a55", "touchscreen", outcome.grid)
     assert result.status is Status.PASS and result.measurements["grid_coverage"] == 1.0
 
 
 def test_touch_grid_does_not_pass_on_the_clone_with_a_dead_strip(sim, tmp_path):
-    hub, adb_hub, phones, serials = sim
-    link = _link(adb_hub, serials["alps-clone-s23ultra"])
+    rig, _phones, _serials = sim
+    link = _link(rig, "alps-clone-s23ultra")
     outcome = touch_test.run_touch_test(link, 4, 7, timeout=10, show_touches=False)
     assert outcome.ended_by == "stream_ended" and not outcome.grid.complete
     # The dead strip is y 1400..1599 of 0..1599: the bottom row of 7 never responds.
     assert set(outcome.missing) == {(c, 6) for c in range(4)}
     with Inventory(tmp_path / "inv.sqlite") as inv:
-        result, _ = _record(adb_hub, inv, serials["alps-clone-s23ultra"], "touchscreen",
-                            outcome.grid)
+        result, _ = _record(rig, inv, "alps-clone-s23ultra", "touchscreen", outcome.grid)
     assert result.status is Status.FAIL and "86%" in result.summary.msgid.format(
         **result.summary.args)
 
 
-def test_touch_test_cli_timeout_is_recorded_as_a_fail(sim, adb_server, tmp_path):
-    _hub, _adb_hub, _phones, serials = sim
+def test_touch_test_cli_timeout_is_recorded_as_a_fail(sim, cli, tmp_path):
+    _rig, _phones, serials = sim
     # A 1-second limit ends before the sweep: the test stops and records what it saw.
-    out = _cli(adb_server, tmp_path / "t.sqlite", "touch-test", serials["samsung-galaxy-a55"],
-               "--timeout", "1", "--rows", "30", "--cols", "20")
+    out = cli(tmp_path / "t.sqlite", "touch-test", serials["samsung-galaxy-a55"],
+              "--timeout", "1", "--rows", "30", "--cols", "20")
     assert out.returncode == 1, out.stderr
     assert "Touch test failed" in out.stdout and "FAIL" in out.stdout
 
 
 # -- call ------------------------------------------------------------------------------------
 
-def test_call_test_passes_when_the_phone_rings(sim, adb_server, tmp_path):
-    hub, _adb_hub, phones, serials = sim
+def test_call_test_passes_when_the_phone_rings(sim, cli, tmp_path):
+    rig, phones, serials = sim
+    hub = rig.sim
     phone = phones["samsung-galaxy-a55"]
     phone.sim_numbers = ["0912345678"]
     index = PROFILES.index("samsung-galaxy-a55")
     timer = threading.Timer(1.5, lambda: hub.ring(index, seconds=1.5))
     timer.start()
     try:
-        out = _cli(adb_server, tmp_path / "c.sqlite", "call-test",
-                   serials["samsung-galaxy-a55"], "--timeout", "8")
+        out = cli(tmp_path / "c.sqlite", "call-test", serials["samsung-galaxy-a55"],
+                  "--timeout", "8")
     finally:
         timer.cancel()
     assert out.returncode == 0, out.stdout + out.stderr
@@ -141,23 +121,43 @@ def test_call_test_passes_when_the_phone_rings(sim, adb_server, tmp_path):
     assert CALLER not in everything + raw and "0912345678" not in everything + raw
 
 
-def test_call_test_times_out_without_a_call(sim, tmp_path):
-    _hub, adb_hub, _phones, serials = sim
-    link = _link(adb_hub, serials["samsung-galaxy-s8"])
+def test_call_test_probe_times_out_without_a_call(sim):
+    link = _link(sim[0], "samsung-galaxy-s8")
     ready = call_test.prepare_call_test(link)
     assert ready.call_state_readable and ready.own_number is None
     outcome = call_test.run_call_test(link, timeout=0.6, poll=0.1)
     assert not outcome.rang and outcome.ended_by == "timeout" and outcome.polls >= 3
-    with Inventory(tmp_path / "inv.sqlite") as inv:
-        result, _ = _record(adb_hub, inv, serials["samsung-galaxy-s8"], "cellular",
-                            call_test.operator_input(outcome.rang, "observed"))
-    assert result.status is Status.FAIL
-    assert result.summary.msgid == "The phone did not ring when called"
 
 
-def test_call_test_without_sim_says_insert_one(sim, adb_server, tmp_path):
-    _hub, _adb_hub, _phones, serials = sim
-    out = _cli(adb_server, tmp_path / "n.sqlite", "call-test", serials["no-sim"])
+def test_call_test_timeout_records_nothing_and_says_what_to_do(sim, cli, tmp_path):
+    """Nobody may have called: a timeout leaves the check waiting for a person."""
+    _rig, _phones, serials = sim
+    db = tmp_path / "c.sqlite"
+    out = cli(db, "call-test", serials["samsung-galaxy-s8"], "--timeout", "1")
+    assert out.returncode == 1
+    assert "nothing was recorded" in out.stdout and "--confirm no" in out.stdout
+    with Inventory(db) as inv:
+        assert "cellular" not in inv.latest_results(inv.devices()[0]["id"])
+
+
+def test_call_test_confirm_no_records_who_saw_it_fail(sim, cli, tmp_path):
+    _rig, _phones, serials = sim
+    db = tmp_path / "c.sqlite"
+    out = cli(db, "call-test", serials["samsung-galaxy-s8"], "--confirm", "no", "--by", "Lan")
+    assert out.returncode == 1 and "did not ring" in out.stdout
+    with Inventory(db) as inv:
+        cellular = inv.latest_results(inv.devices()[0]["id"])["cellular"]
+    assert cellular["status"] == "fail" and cellular["measurements"]["confirmed_by"] == "Lan"
+    # "yes" on word alone only where the phone cannot show its call state; --by required.
+    out = cli(db, "call-test", serials["samsung-galaxy-s8"], "--confirm", "yes", "--by", "Lan")
+    assert out.returncode == 2 and "without --confirm" in out.stderr
+    out = cli(db, "call-test", serials["samsung-galaxy-s8"], "--confirm", "no")
+    assert out.returncode == 2 and "--by" in out.stderr
+
+
+def test_call_test_without_sim_says_insert_one(sim, cli, tmp_path):
+    _rig, _phones, serials = sim
+    out = cli(tmp_path / "n.sqlite", "call-test", serials["no-sim"])
     assert out.returncode == 1
     assert "insert a SIM" in out.stderr
 
@@ -185,10 +185,11 @@ def _unplug_when_ready(hub, phone, index, real_seconds):
 @pytest.mark.parametrize("profile, expected", [("samsung-galaxy-a55", Status.PASS),
                                                ("samsung-galaxy-s8", Status.FAIL)])
 def test_drain_test_end_to_end(sim, tmp_path, profile, expected):
-    hub, adb_hub, phones, serials = sim
+    rig, phones, _serials = sim
+    hub, adb_hub = rig.sim, rig.hub
     phone = phones[profile]
     phone.time_scale = SCALE
-    listing = adb_hub.find(serials[profile])
+    listing = rig.listing(PROFILES.index(profile))
     start_level = phone.profile.battery.level
     steps = []
     volunteer = _unplug_when_ready(hub, phone, PROFILES.index(profile), 1.5)  # 45 min
@@ -207,7 +208,7 @@ def test_drain_test_end_to_end(sim, tmp_path, profile, expected):
     assert back.transport_id != listing.transport_id
     assert "Unplug the phone now" in steps[0].msgid
     with Inventory(tmp_path / "inv.sqlite") as inv:
-        result, device_id = _record(adb_hub, inv, back.serial, "battery", test)
+        result, device_id = _record(rig, inv, profile, "battery", test)
     assert result.status is expected
     if profile == "samsung-galaxy-a55":  # healthy: the measured drain decides
         assert result.measurements["estimated_hours"] > 4
@@ -216,10 +217,10 @@ def test_drain_test_end_to_end(sim, tmp_path, profile, expected):
         assert 100 * test.minutes / (test.level_start - test.level_end) / 60 < 4
 
 
-def test_drain_test_cli_stops_when_never_unplugged(sim, adb_server, tmp_path):
-    _hub, _adb_hub, phones, serials = sim
-    out = _cli(adb_server, tmp_path / "d.sqlite", "battery-test", serials["samsung-galaxy-a55"],
-               "--minutes", "30", "--unplug-within", "1")
+def test_drain_test_cli_stops_when_never_unplugged(sim, cli, tmp_path):
+    _rig, phones, serials = sim
+    out = cli(tmp_path / "d.sqlite", "battery-test", serials["samsung-galaxy-a55"],
+              "--minutes", "30", "--unplug-within", "1")
     assert out.returncode == 1
     assert "was not unplugged" in out.stderr
     assert phones["samsung-galaxy-a55"].settings["system"]["screen_off_timeout"] == "30000"
@@ -227,11 +228,11 @@ def test_drain_test_cli_stops_when_never_unplugged(sim, adb_server, tmp_path):
 
 # -- decide ----------------------------------------------------------------------------------
 
-def test_decide_origin_accept_passes_the_clone_and_is_an_event(sim, adb_server, tmp_path):
-    _hub, _adb_hub, _phones, serials = sim
+def test_decide_origin_accept_passes_the_clone_and_is_an_event(sim, cli, tmp_path):
+    _rig, _phones, serials = sim
     db = tmp_path / "o.sqlite"
-    out = _cli(adb_server, db, "decide", serials["alps-clone-s23ultra"], "origin", "accept",
-               "--by", "Nguyễn Thị Lan", "--note", "Box and invoice seen")
+    out = cli(db, "decide", serials["alps-clone-s23ultra"], "origin", "accept",
+              "--by", "Nguyễn Thị Lan", "--note", "Box and invoice seen")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "accepted by a person" in out.stdout
     with Inventory(db) as inv:
@@ -247,6 +248,5 @@ def test_decide_origin_accept_passes_the_clone_and_is_an_event(sim, adb_server, 
                          "note": "Box and invoice seen", "run_id": decision[0]["run_id"]}]
     assert next(line for line in verdict.lines if line.key == "origin").status == "pass"
     # A phone whose origin is clear needs no decision: refused, nothing recorded.
-    out = _cli(adb_server, db, "decide", serials["samsung-galaxy-a55"], "origin", "reject",
-               "--by", "Lan")
-    assert out.returncode == 5 and "does not need a decision" in out.stderr
+    out = cli(db, "decide", serials["samsung-galaxy-a55"], "origin", "reject", "--by", "Lan")
+    assert out.returncode == 2 and "does not need a decision" in out.stderr

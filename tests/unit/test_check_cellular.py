@@ -7,11 +7,10 @@ import json
 from dataclasses import replace
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO, capture_rows, require_captures
+from tests.conftest import capture_rows, require_captures
 from traomay.checks import cellular
 from traomay.core.results import Status, Unknown
 
@@ -123,11 +122,6 @@ def test_ring_helpers():
     assert not cellular.answered([0, 2, 1, 0])  # an outgoing call, then a ring never taken
     assert cellular.call_states(_dump(0, 0, call=1)) == (1,)
     assert cellular.call_states("garbage") == ()
-
-
-def test_defaults_documented_in_criteria_yaml():
-    text = (REPO / "criteria.yaml").read_text(encoding="utf-8")
-    assert dict(yaml.safe_load(text)["cellular"]) == dict(cellular.DEFAULT_CRITERIA)
 
 
 @settings(max_examples=300, deadline=None)

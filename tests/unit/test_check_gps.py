@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO, capture_rows, require_captures
+from tests.conftest import capture_rows, require_captures
 from traomay.checks import gps
-from traomay.core.results import ShellResult, Status, Unknown
+from traomay.core.results import Status, Unknown
 
 ROWS = capture_rows("dumpsys_location.txt")
 
@@ -145,86 +144,6 @@ def test_missing_dump_is_unknown():
                                                ("abc", None), ("", None), ("5x", None)])
 def test_parse_duration(text, seconds):
     assert gps.parse_duration(text) == (pytest.approx(seconds) if seconds is not None else None)
-
-
-class FakePhone:
-    """Location starts off; after the start command the receiver gets a fix on the 3rd
-    poll (or never)."""
-
-    def __init__(self, sdk: int, fixes: bool = True):
-        self.sdk, self.fixes = sdk, fixes
-        self.location_on = False
-        self.polls = 0
-        self.commands: list[str] = []
-
-    def shell(self, command: str, timeout: float = 30.0) -> ShellResult:
-        self.commands.append(command)
-        if command in ("cmd location set-location-enabled true",
-                       "settings put secure location_providers_allowed +gps",
-                       "settings put secure location_mode 3"):
-            self.location_on = True
-        elif command in ("cmd location set-location-enabled false",
-                         "settings put secure location_providers_allowed -gps",
-                         "settings put secure location_mode 0"):
-            self.location_on = False
-        elif command == "dumpsys location":
-            self.polls += 1
-            ttff = 1 if (self.fixes and self.location_on and self.polls >= 3) else 0
-            return ShellResult(MODERN.replace("TTFF reports: 1", f"TTFF reports: {ttff}")
-                               .replace("CN0 reports: 38", "CN0 reports: 0")
-                               .replace("last location=Location[gps", "last location=null["),
-                               0)
-        return ShellResult("", 0)
-
-
-def _clock():
-    now = [0.0]
-
-    def sleep(s):
-        now[0] += s
-    return sleep, (lambda: now[0])
-
-
-@pytest.mark.parametrize(("sdk", "on"), [
-    (26, "settings put secure location_providers_allowed +gps"),
-    (29, "settings put secure location_mode 3"),
-    (33, "cmd location set-location-enabled true"),
-])
-def test_active_turns_location_on_waits_and_restores(sdk, on):
-    phone = FakePhone(sdk)
-    sleep, clock = _clock()
-    before = gps.Facts(True, False, sdk=sdk, location_mode=0)
-    after = gps.run_active(phone, before, {}, sleep=sleep, clock=clock)
-    assert phone.commands[0] == on
-    assert gps.DEFAULT_CRITERIA["start_command"] in phone.commands
-    assert after.ttff_reports == 1 and after.turned_location_on
-    assert gps.evaluate(after, {}).status is Status.PASS
-    assert phone.location_on is False  # restored
-
-
-def test_active_without_fix_gives_up_at_timeout():
-    phone = FakePhone(34, fixes=False)
-    sleep, clock = _clock()
-    after = gps.run_active(phone, gps.Facts(True, False, sdk=34), {"fix_timeout_s": 20.0,
-                                                                  "start_command": ""},
-                           sleep=sleep, clock=clock)
-    assert gps.evaluate(after, {}).status is Status.NEEDS_OPERATOR
-    assert clock() <= 25.0 and phone.location_on is False
-    assert not any(c.startswith("am start") for c in phone.commands)
-
-
-def test_active_does_nothing_without_gnss_or_with_evidence():
-    phone = FakePhone(34)
-    none = gps.Facts(False, False, sdk=34)
-    assert gps.run_active(phone, none, {}) is none
-    done = gps.Facts(True, True, ttff_reports=2, sdk=34)
-    assert gps.run_active(phone, done, {}) is done
-    assert phone.commands == []
-
-
-def test_defaults_documented_in_criteria_yaml():
-    text = (REPO / "criteria.yaml").read_text(encoding="utf-8")
-    assert dict(yaml.safe_load(text)["gps"]) == dict(gps.DEFAULT_CRITERIA)
 
 
 @settings(max_examples=300, deadline=None)

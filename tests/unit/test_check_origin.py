@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO, capture_rows, require_captures
+from tests.conftest import capture_rows, require_captures
 from traomay.checks import origin
 from traomay.checks.criteria import merge_criteria
 from traomay.checks.props import first_prop, marketing_name, parse_getprop, sdk_int
@@ -301,19 +300,6 @@ def test_missing_or_empty_getprop_is_unknown_not_a_verdict():
         facts = origin.parse(sections)
         assert isinstance(facts.brand, Unknown)
         assert origin.evaluate(facts, {}).status is Status.ERROR
-
-
-def test_defaults_documented_in_criteria_yaml():
-    text = (REPO / "criteria.yaml").read_text(encoding="utf-8")
-    assert dict(yaml.safe_load(text)["origin"]) == dict(origin.DEFAULT_CRITERIA)
-    block = text.split("\norigin:\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    for key in origin.DEFAULT_CRITERIA:
-        index = next(i for i, line in enumerate(block) if line.startswith(f"  {key}:"))
-        assert block[index - 1].strip().startswith("#"), key
-    for brand in origin.DEFAULT_CRITERIA["accepted_brands"]:
-        index = next(i for i, line in enumerate(block) if line.startswith(f"    {brand}:"))
-        assert block[index - 1].strip().startswith("#") or block[index - 1].startswith("    "), (
-            brand)
 
 
 @settings(max_examples=300, deadline=None)

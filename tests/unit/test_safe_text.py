@@ -40,7 +40,12 @@ def test_redact_removes_owner_data():
 
 
 def test_redact_sections_drop_or_clean_owner_data():
-    from traomay.core.redact import NOT_KEPT_NOTE, redact, redact_section
+    from traomay.checks.registry import PRIVATE_SECTIONS
+    from traomay.core.redact import NOT_KEPT_NOTE, redact
+    from traomay.core.redact import redact_section as kept
+
+    def redact_section(name, text):
+        return kept(name, text, PRIVATE_SECTIONS)
 
     assert redact_section("accounts", "Account {name=Van A, Lan, type=com.google}") == \
         NOT_KEPT_NOTE

@@ -1,4 +1,5 @@
-"""Install every app of apk_manifest.yaml on one phone, and record the ``apps`` criterion.
+"""Install every app of apk_manifest.yaml on one phone and judge the ``apps`` criterion
+(the phone session records it).
 
 Idempotent: an app whose same or newer version is installed is skipped (nothing pushed).
 """
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from traomay.apps.install import (
+    InstallLink,
     InstallOutcome,
     InstallStatus,
     install_app,
@@ -21,7 +23,6 @@ from traomay.apps.manifest import Manifest, load_manifest, read_app_apks
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult, Status
-from traomay.inventory.store import Inventory, utc_now
 
 MANIFEST_FILE_NAME = "apk_manifest.yaml"
 PHONE_CANNOT_RUN = frozenset({
@@ -57,7 +58,7 @@ class AppsReport:
         return sum(o.bytes_pushed for o in self.outcomes)
 
 
-def install_manifest_apps(link, manifest: Manifest) -> AppsReport:
+def install_manifest_apps(link: InstallLink, manifest: Manifest) -> AppsReport:
     phone = read_phone_facts(link)
     outcomes = []
     for app in manifest.apps:
@@ -92,13 +93,3 @@ def apps_result(manifest: Manifest, outcomes: list[InstallOutcome]) -> CheckResu
     phone_cannot = first.message.msgid in PHONE_CANNOT_RUN
     return CheckResult("apps", Status.FAIL if phone_cannot else Status.NEEDS_OPERATOR,
                        first.message, measurements)
-
-
-def record_apps(inventory: Inventory, device_id: int, report: AppsReport) -> int:
-    started = utc_now()
-    raw = {o.app: o.device_output for o in report.outcomes}
-    run_id = inventory.record_run(device_id, "install", started, [report.result], raw,
-                                  round_trips=0)
-    inventory.add_event(device_id, "install", {"outcomes": [o.to_json() for o in
-                                                            report.outcomes]})
-    return run_id

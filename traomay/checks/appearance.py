@@ -69,7 +69,7 @@ def parse_attestation(data: object) -> Facts:
 
 
 def with_operator_input(facts: Facts, data: object) -> Facts:
-    """Hook for traomay.provision.inspect: the attestation the CLI collected (a dict or JSON text)."""
+    """A person's attestation (a dict or JSON text) recorded through the phone session."""
     if isinstance(data, str):
         return parse({SECTION: data})
     return parse_attestation(data)

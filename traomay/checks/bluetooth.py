@@ -4,23 +4,19 @@ Reads the "Bluetooth Status" block at the top of ``dumpsys bluetooth_manager``:
 ``enabled: true|false`` and ``state: ON`` (``STATE_ON`` on Meizu Flyme 7.1, the numeric
 ``12`` on some older builds), or "Bluetooth never enabled!".
 
-:func:`run_active` turns Bluetooth on when it is off and turns it back off afterwards:
-``cmd bluetooth_manager enable`` + ``wait-for-state:STATE_ON`` on 13+, ``svc bluetooth
-enable`` on 9-12. Android 8.x and older have neither (the 8.0 ``svc`` has no bluetooth
-command), so a person turns it on in Settings.
+The active step (turn Bluetooth on, wait for ON, restore) is traomay.probes.bluetooth_on.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from traomay.checks.base import ResultMaker, never_raises
 from traomay.checks.props import parse_getprop, sdk_int
-from traomay.core.results import CheckResult, ShellRunner, Status, Unknown, known
+from traomay.core.results import CheckResult, Status, Unknown, known
 
 NAME = "bluetooth"
 
@@ -48,6 +44,7 @@ class Facts:
     turned_on_by_check: bool = False
     enable_failed: bool = False
     needs_manual_enable: bool = False  # Android 8.x and older: no shell command to enable
+    not_commanded: str = ""  # why the phone refused our command to turn Bluetooth on
 
 
 _ENABLED = re.compile(r"^\s*enabled:\s*(true|false)\s*$", re.IGNORECASE)
@@ -103,6 +100,10 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         return _result(Status.PASS, "Bluetooth works: it turns on", m)
     if facts.enable_failed:
         return _result(Status.FAIL, "Bluetooth does not turn on", m)
+    if facts.not_commanded:
+        return _result(Status.NEEDS_OPERATOR, "Could not turn Bluetooth on by command "
+                       "({reason}): turn it on in Settings, then check again", m,
+                       reason=facts.not_commanded)
     if facts.needs_manual_enable:
         return _result(Status.NEEDS_OPERATOR, "Turn Bluetooth on in Settings, then check again", m)
     if isinstance(facts.state, Unknown):
@@ -112,79 +113,3 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
 
 
 _result = ResultMaker(NAME)
-
-
-# -- active step ------------------------------------------------------------------------
-
-
-def run_active(
-    shell: ShellRunner,
-    facts: Facts,
-    criteria: Mapping[str, Any],
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Facts:
-    """Turn Bluetooth on, wait for state ON (``enable_timeout_s``), then restore."""
-    c = {**DEFAULT_CRITERIA, **criteria}
-    if facts.state == "ON":
-        return facts
-    sdk = facts.sdk
-    if sdk is not None and sdk < 28:
-        return replace(facts, needs_manual_enable=True)
-    before = _read_now(shell, sdk)  # the batched facts may be stale or unreadable
-    if before.state == "ON" or isinstance(before.state, Unknown):
-        return before  # already on (nothing to restore), or we cannot tell what to restore
-    modern = sdk is not None and sdk >= 33  # BluetoothShellCommand: 13+
-    turned_on = False
-    try:
-        if modern:
-            shell.shell("cmd bluetooth_manager enable", timeout=15.0)
-            turned_on = True
-            shell.shell("cmd bluetooth_manager wait-for-state:STATE_ON",
-                        timeout=float(c["enable_timeout_s"]) + 5.0)
-        else:
-            reply = shell.shell("svc bluetooth enable", timeout=15.0)
-            if _svc_lacks_bluetooth(reply.output):
-                return replace(before, needs_manual_enable=True)
-            turned_on = True
-        latest = facts
-        deadline = clock() + float(c["enable_timeout_s"])
-        while True:
-            latest = _read_now(shell, sdk)
-            if latest.state == "ON" or clock() >= deadline:
-                break
-            sleep(float(c["poll_interval_s"]))
-        # Only a state READ as not ON is a failure; an unreadable one stays "unknown".
-        result = replace(latest, turned_on_by_check=True,
-                         enable_failed=known(latest.state) and latest.state != "ON")
-    except BaseException:
-        if turned_on:
-            _quietly(lambda: _turn_off(shell, modern))
-        raise
-    if turned_on:
-        _turn_off(shell, modern)
-    return result
-
-
-def _read_now(shell: ShellRunner, sdk: int | None) -> Facts:
-    text = shell.shell("dumpsys bluetooth_manager", timeout=30.0).output
-    return replace(parse({"bluetooth": text}), sdk=sdk)
-
-
-def _svc_lacks_bluetooth(output: str) -> bool:
-    """An old ``svc`` prints its usage (listing power, data, wifi, usb, nfc) for an
-    unknown command instead of running it."""
-    low = output.lower()
-    return "usage" in low or "unknown" in low
-
-
-def _turn_off(shell: ShellRunner, modern: bool) -> None:
-    shell.shell("cmd bluetooth_manager disable" if modern else "svc bluetooth disable",
-                timeout=15.0)
-
-
-def _quietly(action: Callable[[], object]) -> None:
-    try:
-        action()
-    except Exception:  # restoring is best effort while another error is on its way
-        pass

@@ -11,22 +11,21 @@ Reads ``dumpsys media.camera`` (CameraService::dump), whose layout changed over 
   the same camera id once per HAL version (device@1.0/legacy/0 and device@3.3/legacy/0):
   cameras are counted once per provider/id.
 
-This proves the cameras are present and registered. The active step (``run_active``) also
-opens the phone's camera app by intent and looks for an open camera device in the dump: it
-shows the camera service can start a camera, not that the picture is good.
+This proves the cameras are present and registered. The active step
+(traomay.probes.camera_open) also opens the phone's camera app by intent and looks for an
+open camera device in the dump: the camera service can start a camera (not that the
+picture is good).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from traomay.core.msg import Msg
-from traomay.core.results import CheckResult, ShellRunner, Status, Unknown
+from traomay.core.results import CheckResult, Status, Unknown
 
 NAME = "camera"
 
@@ -40,10 +39,6 @@ DEFAULT_CRITERIA: Mapping[str, Any] = {
     "poll_interval_s": 1.0,
 }
 
-# MediaStore.INTENT_ACTION_STILL_IMAGE_CAMERA: the phone's own camera app, no picture saved.
-OPEN_CAMERA = "am start -a android.media.action.STILL_IMAGE_CAMERA"
-# KEYCODE_HOME: leave the camera app (it releases the camera when it goes to background).
-CLOSE_CAMERA = "input keyevent 3"
 # 8.1+: "Device 0 is open. Client instance dump:"; every version: the event log line
 # "CONNECT device 0 client for package ..." (CameraService.cpp).
 _OPEN_NOW = re.compile(r"^\s*(?:\|.*:\s*)?Device \S+ is open\b", re.MULTILINE)
@@ -176,35 +171,11 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
         m)
 
 
-# -- active step ------------------------------------------------------------------------
+def connect_events(text: str) -> int:
+    """How many "CONNECT device ..." lines the camera service's event log holds."""
+    return len(_CONNECT.findall(text))
 
 
-def run_active(shell: ShellRunner, facts: Facts, criteria: Mapping[str, Any],
-               sleep: Callable[[float], None] = time.sleep,
-               clock: Callable[[], float] = time.monotonic) -> Facts:
-    """Open the camera app, wait up to ``open_timeout_s`` for an open camera device in
-    ``dumpsys media.camera``, then leave the app. Only when the list already meets the
-    counts (a phone missing a camera fails without it)."""
-    c = {**DEFAULT_CRITERIA, **criteria}
-    enough = (facts.count("front") >= int(c["min_front"])
-              and facts.count("back") >= int(c["min_back"]))
-    if not c["open_test"] or not enough:
-        return facts
-    before = len(_CONNECT.findall(shell.shell("dumpsys media.camera", timeout=30.0).output))
-    started = shell.shell(OPEN_CAMERA, timeout=15.0)
-    if started.exit_code not in (0, None) or "Error" in started.output:
-        return dataclasses.replace(facts, opened=Unknown("the camera app could not be started"))
-    opened = False
-    deadline = clock() + float(c["open_timeout_s"])
-    try:
-        while True:
-            text = shell.shell("dumpsys media.camera", timeout=30.0).output
-            if _OPEN_NOW.search(text) or len(_CONNECT.findall(text)) > before:
-                opened = True
-                break
-            if clock() >= deadline:
-                break
-            sleep(float(c["poll_interval_s"]))
-    finally:
-        shell.shell(CLOSE_CAMERA, timeout=15.0)
-    return dataclasses.replace(facts, opened=opened)
+def camera_opened(text: str, connects_before: int) -> bool:
+    """A camera device is open now, or a client connected since ``connects_before``."""
+    return bool(_OPEN_NOW.search(text)) or connect_events(text) > connects_before

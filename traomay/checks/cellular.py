@@ -67,6 +67,7 @@ class Facts:
     network_types: tuple[str, ...] = ()
     operator_call_confirmed: bool | None = None  # set by the guided call test
     call_test_method: str = ""  # "observed" (RINGING polled) | "operator" (a person's word)
+    call_confirmed_by: str = ""  # who watched the phone ring (or not)
 
 
 _PHONE_ID = re.compile(r"^\s*Phone Id=(\d+)\s*$", re.MULTILINE)
@@ -156,14 +157,17 @@ def parse(sections: Mapping[str, str]) -> Facts:
 
 def with_operator_input(facts: Facts, data: object) -> Facts:
     """Hook for traomay.provision.inspect: the call test's outcome, a bool or a mapping with
-    ``rang`` (bool) and ``method`` ("observed" | "operator"). Anything else changes nothing."""
-    method = ""
+    ``rang`` (bool), ``method`` ("observed" | "operator") and ``by`` (who confirmed).
+Anything else changes nothing."""
+    method, who = "", ""
     if isinstance(data, Mapping):
         method = str(data.get("method") or "")[:16]
+        who = str(data.get("by") or "")[:64]
         data = data.get("rang")
     if not isinstance(data, bool):
         return facts
-    return replace(facts, operator_call_confirmed=data, call_test_method=method)
+    return replace(facts, operator_call_confirmed=data, call_test_method=method,
+                   call_confirmed_by=who)
 
 
 # -- guided call test helpers ------------------------------------------------------------
@@ -218,6 +222,8 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     }
     if facts.call_test_method:
         m["call_test_method"] = facts.call_test_method
+    if facts.call_confirmed_by:
+        m["confirmed_by"] = facts.call_confirmed_by
     in_service = (voice or not c["require_voice"]) and (data or not c["require_data"])
     if sims is not None and all(s == "ABSENT" for s in sims) and not (voice or data):
         return _result(Status.NEEDS_OPERATOR, "No SIM card: insert a SIM to test calls and 4G",

@@ -17,6 +17,9 @@ from traomay.core.results import CheckResult, Status, Unknown
 
 NAME = "compatibility"
 COMMANDS: dict[str, str] = {}  # getprop is always collected
+# Nothing to set in criteria.yaml: the required apps come from apk_manifest.yaml at run
+# time, as {"required_apps": [{"name", "min_sdk", "abis"}]}.
+DEFAULT_CRITERIA: Mapping[str, Any] = {}
 
 # API level -> the Android version people know (android.os.Build.VERSION_CODES).
 ANDROID_VERSION_OF_SDK = {

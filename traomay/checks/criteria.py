@@ -1,6 +1,6 @@
 """Acceptance criteria: ``criteria.yaml`` read into a frozen mapping per check name.
 
-Each check module may define ``DEFAULT_CRITERIA: Mapping[str, object]``: the thresholds it
+Each registered check defines ``DEFAULT_CRITERIA: Mapping[str, object]``: the thresholds it
 uses when ``criteria.yaml`` says nothing. The same values are written, with comments, in
 the top-level ``criteria.yaml`` (a test keeps the two in step). The file overrides defaults
 key by key; a key the check does not know, or a value of the wrong type, is an error that
@@ -9,7 +9,6 @@ names the file, the section and the key, so a typo never silently falls back to 
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from traomay.checks.registry import CHECK_ORDER
+from traomay.checks.registry import CHECK_ORDER, CHECKS
+from traomay.core.strict_yaml import load_strict
 
 Criteria = Mapping[str, Mapping[str, Any]]
 
@@ -27,17 +27,8 @@ REPO_CRITERIA_FILE = Path(__file__).resolve().parents[2] / CRITERIA_FILE_NAME
 
 
 def default_criteria() -> dict[str, Mapping[str, Any]]:
-    """Each check's ``DEFAULT_CRITERIA`` (empty for a check that defines none)."""
-    defaults: dict[str, Mapping[str, Any]] = {}
-    for name in CHECK_ORDER:
-        try:
-            module = importlib.import_module(f"traomay.checks.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"checks.{name}":
-                raise  # the module exists but one of its imports is missing: a real bug
-            module = None
-        defaults[name] = dict(getattr(module, "DEFAULT_CRITERIA", {}) or {})
-    return defaults
+    """Each registered check's ``DEFAULT_CRITERIA``."""
+    return {spec.name: dict(spec.default_criteria) for spec in CHECKS}
 
 
 def find_criteria_file() -> Path | None:
@@ -105,7 +96,7 @@ def _read_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ValueError(f"{path}: criteria file is not UTF-8 text") from None
     try:
-        return yaml.safe_load(text)
+        return load_strict(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -16,14 +16,13 @@ cache is in memory, so any such fix happened since the phone started). No eviden
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from traomay.checks.base import ResultMaker, never_raises
 from traomay.checks.props import parse_getprop, sdk_int
-from traomay.core.results import CheckResult, ShellRunner, Status, Unknown, known
+from traomay.core.results import CheckResult, Status, Unknown, known
 
 NAME = "gps"
 
@@ -55,6 +54,7 @@ class Facts:
     sdk: int | None = None
     location_mode: int | None = None
     turned_location_on: bool = False
+    not_commanded: str = ""  # why the phone refused our command to turn location on
 
 
 _HEADER = re.compile(r"^\s*(Current )?Location Manager [Ss]tate:", re.MULTILINE)
@@ -220,75 +220,12 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                        reason=facts.gnss_present.reason)
     if evidence:
         return _result(Status.PASS, "GPS works: satellites were received", m)
+    if facts.not_commanded:
+        return _result(Status.NEEDS_OPERATOR, "Could not turn location on by command "
+                       "({reason}): turn on Location in Settings, then check again", m,
+                       reason=facts.not_commanded)
     return _result(Status.NEEDS_OPERATOR, "No satellites received yet: take the phone to a "
                    "window or outdoors, then check again", m)
 
 
 _result = ResultMaker(NAME)
-
-
-# -- active step ------------------------------------------------------------------------
-
-
-def _safe_start_command(command: str) -> bool:
-    """Only one plain ``am start ...`` line from criteria.yaml is sent to the phone: no
-    second command, pipe, substitution or redirection."""
-    return command.startswith("am start ") and not any(ch in command for ch in ";&|`$<>\n\\")
-
-
-def run_active(
-    shell: ShellRunner,
-    facts: Facts,
-    criteria: Mapping[str, Any],
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Facts:
-    """Turn location on if off, ask for GPS (``start_command``), wait up to
-    ``fix_timeout_s`` for satellite evidence, then restore the location setting."""
-    c = {**DEFAULT_CRITERIA, **criteria}
-    if facts.gnss_present is False or satellite_evidence(facts, c):
-        return facts
-    sdk = facts.sdk
-    turn_on = facts.gps_enabled is False
-    turned_on = False
-    try:
-        if turn_on:
-            shell.shell(_location_command(sdk, on=True, mode=facts.location_mode), timeout=15.0)
-            turned_on = True
-        start = str(c.get("start_command") or "")
-        if _safe_start_command(start):
-            shell.shell(start, timeout=15.0)
-        latest = facts
-        deadline = clock() + float(c["fix_timeout_s"])
-        while True:
-            sections = {"location": shell.shell("dumpsys location", timeout=30.0).output}
-            latest = replace(parse(sections), sdk=sdk, location_mode=facts.location_mode)
-            if satellite_evidence(latest, c) or clock() >= deadline:
-                break
-            sleep(float(c["poll_interval_s"]))
-        result = replace(latest, turned_location_on=turned_on)
-    except BaseException:
-        if turned_on:
-            _quietly(lambda: shell.shell(_location_command(sdk, on=False,
-                                                           mode=facts.location_mode)))
-        raise
-    if turned_on:
-        shell.shell(_location_command(sdk, on=False, mode=facts.location_mode), timeout=15.0)
-    return result
-
-
-def _location_command(sdk: int | None, on: bool, mode: int | None) -> str:
-    if sdk is not None and sdk >= 30:  # LocationManagerService shell command: 11+
-        return f"cmd location set-location-enabled {'true' if on else 'false'}"
-    if sdk is not None and sdk < 28:  # 8.x and older: the per-provider setting
-        return f"settings put secure location_providers_allowed {'+' if on else '-'}gps"
-    # 9-10 (and unknown): location_mode is translated by SettingsProvider
-    restore = mode if mode is not None and 0 <= mode <= 3 else 0
-    return f"settings put secure location_mode {3 if on else restore}"
-
-
-def _quietly(action: Callable[[], object]) -> None:
-    try:
-        action()
-    except Exception:  # restoring is best effort while another error is on its way
-        pass

@@ -6,21 +6,19 @@ dump embeds a 3.5k-line logcat), ``dumpsys wifiscanner`` (the scan cache on 9+, 
 ``cmd wifi list-scan-results``. Only counts are kept: no SSID or BSSID (they can locate
 the donor's home).
 
-:func:`run_active` turns Wi-Fi on when it is off, asks for a scan (11+), waits for results
-and turns Wi-Fi back off when the check turned it on.
+The active step (turn Wi-Fi on, scan, restore) is traomay.probes.wifi_scan.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from traomay.checks.base import ResultMaker, never_raises, section_text
 from traomay.checks.props import parse_getprop, sdk_int
-from traomay.core.results import CheckResult, ShellRunner, Status, Unknown, known
+from traomay.core.results import CheckResult, Status, Unknown, known
 
 NAME = "wifi"
 
@@ -48,6 +46,7 @@ class Facts:
     sdk: int | None = None
     turned_on_by_check: bool = False
     enable_failed: bool = False
+    not_commanded: str = ""  # why the phone refused our command to turn Wi-Fi on
 
 
 _MAC = r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}"
@@ -148,6 +147,9 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     if c["accept_logged_scans"] and logged is not None and logged >= need:
         return _result(Status.PASS, "Wi-Fi works: its last scan found {count} networks", m,
                        count=logged)
+    if facts.not_commanded:
+        return _result(Status.NEEDS_OPERATOR, "Could not turn Wi-Fi on by command ({reason}): "
+                       "turn it on in Settings, then check again", m, reason=facts.not_commanded)
     if facts.enable_failed:
         return _result(Status.FAIL, "Wi-Fi does not turn on", m)
     if facts.enabled is True and isinstance(facts.networks_seen, int):
@@ -162,76 +164,3 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
 
 
 _result = ResultMaker(NAME)
-
-
-# -- active step ------------------------------------------------------------------------
-
-
-def run_active(
-    shell: ShellRunner,
-    facts: Facts,
-    criteria: Mapping[str, Any],
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Facts:
-    """Turn Wi-Fi on if needed, scan, wait up to ``scan_timeout_s`` for results, restore.
-
-    Returns new facts (never raises for odd output; shell errors propagate after the
-    original Wi-Fi state was restored)."""
-    c = {**DEFAULT_CRITERIA, **criteria}
-    if evaluate(facts, c).status is Status.PASS:
-        return facts
-    modern = facts.sdk is not None and facts.sdk >= 30  # `cmd wifi` scan commands: 11+
-    was_off = facts.enabled is False
-    turned_on = False
-    try:
-        if was_off:
-            shell.shell("cmd wifi set-wifi-enabled enabled" if modern else "svc wifi enable",
-                        timeout=15.0)
-            turned_on = True
-        latest = facts
-        deadline = clock() + float(c["scan_timeout_s"])
-        scan_requested = False
-        while True:
-            latest = _read_now(shell, facts.sdk, modern)
-            if latest.enabled is True and modern and not scan_requested:
-                shell.shell("cmd wifi start-scan", timeout=15.0)
-                scan_requested = True
-            elif evaluate(latest, c).status is Status.PASS:
-                break
-            if clock() >= deadline:
-                break
-            sleep(float(c["poll_interval_s"]))
-        # Only a state READ as off is a failure; an unreadable state stays "unknown".
-        result = replace(latest, turned_on_by_check=turned_on,
-                         enable_failed=turned_on and latest.enabled is False)
-    except BaseException:
-        if turned_on:
-            _quietly(lambda: _turn_off(shell, modern))
-        raise
-    if turned_on:
-        _turn_off(shell, modern)
-    return result
-
-
-def _read_now(shell: ShellRunner, sdk: int | None, modern: bool) -> Facts:
-    if modern:
-        sections = {"wifi_status": shell.shell("cmd wifi status", timeout=15.0).output,
-                    "wifi_scan": shell.shell("cmd wifi list-scan-results", timeout=15.0).output}
-    else:
-        sections = {"wifi": shell.shell("dumpsys wifi", timeout=30.0).output,
-                    "wifi_scanner": shell.shell("dumpsys wifiscanner", timeout=30.0).output}
-    # Forget the batched capture's logged scans: only what the radio does now counts.
-    return replace(parse(sections), sdk=sdk, logged_networks_found=None)
-
-
-def _turn_off(shell: ShellRunner, modern: bool) -> None:
-    shell.shell("cmd wifi set-wifi-enabled disabled" if modern else "svc wifi disable",
-                timeout=15.0)
-
-
-def _quietly(action: Callable[[], object]) -> None:
-    try:
-        action()
-    except Exception:  # restoring is best effort while another error is on its way
-        pass

@@ -1,18 +1,14 @@
 """Remove the previous owner's personal data from raw outputs before they are kept for
-audit. Sections that mostly hold it are not kept at all (their facts are in the results);
-the others are cleaned line by line."""
+audit. Sections that mostly hold it are not kept at all (their facts are in the results;
+which ones is the check registry's ``private_sections``); the others are cleaned line by
+line."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 NOT_KEPT_NOTE = "[not kept: this output can hold the previous owner's personal data]"
-
-# dumpsys account (account and user names), Wi-Fi (saved networks, SSIDs, BSSIDs), Bluetooth
-# (paired devices, adapter name) and location (places): the checks keep counts only.
-NOT_KEPT_SECTIONS = frozenset({
-    "accounts", "wifi", "wifi_scanner", "wifi_scan", "wifi_status", "bluetooth", "location",
-})
 
 # getprop keys that can carry the owner's name or SIM identity (Xiaomi puts the owner's
 # device name in net.hostname / persist.sys.device_name; ICCID/IMSI identify the SIM).
@@ -40,9 +36,10 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_section(name: str, text: str) -> str:
-    """What may be kept of one batched section's raw output."""
-    if name in NOT_KEPT_SECTIONS:
+def redact_section(name: str, text: str, private: Collection[str]) -> str:
+    """What may be kept of one batched section's raw output; ``private``: the sections that
+    are never kept."""
+    if name in private:
         return NOT_KEPT_NOTE
     if name == "getprop":
         text = _PRIVATE_PROP.sub(lambda m: m.group(0).split("]: ", 1)[0] + "]: [redacted]", text)

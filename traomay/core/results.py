@@ -73,7 +73,9 @@ class ShellResult:
 
 _REFUSALS = ("unknown command", "not found", "permission denial", "securityexception",
              "can't find service", "inaccessible or not found", "no shell command",
-             "does not have access", "usage:")
+             "does not have access", "usage:",
+             # Android 8.0 `svc` answers a command it lacks (bluetooth) with its list, exit 0
+             "available commands:")
 
 
 def command_refused(output: str) -> bool:

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +23,12 @@ from adbutils.errors import AdbError, AdbTimeout
 
 from traomay.core.errors import (
     AdbServerError,
-    DeviceAmbiguous,
     DeviceGone,
-    DeviceNotFound,
     DeviceNotReady,
     DeviceTimeout,
 )
 from traomay.core.msg import Msg
+from traomay.core.polling import poll_until
 from traomay.core.results import ShellResult
 
 DEFAULT_ADB_PORT = 5037
@@ -260,28 +259,6 @@ class AdbHub:
         except (AdbError, OSError):
             pass
 
-    def find(self, selector: str) -> PhoneListing:
-        """A phone by ``t:N``/transport id or by serial; refuses ambiguous serials."""
-        phones = self.list_phones()
-        sel = selector.strip()
-        tid_text = sel[2:] if sel.lower().startswith("t:") else sel
-        if tid_text.isdigit():
-            by_tid = [p for p in phones if p.transport_id == int(tid_text)]
-            serial_match = any(p.serial == sel for p in phones)
-            if by_tid and (sel.lower().startswith("t:") or not serial_match):
-                return by_tid[0]
-        matches = [p for p in phones if p.serial == sel]
-        if not matches:
-            raise DeviceNotFound(
-                Msg("No phone with serial {serial} is connected. Check the cable and run "
-                    "'traomay devices'.", {"serial": sel}))
-        if len(matches) > 1:
-            ids = ", ".join(f"t:{p.transport_id}" for p in matches)
-            raise DeviceAmbiguous(
-                Msg("Several phones share serial {serial}; choose one by transport id: {ids}.",
-                    {"serial": sel, "ids": ids}))
-        return matches[0]
-
     def link(self, listing: PhoneListing) -> PhoneLink:
         if listing.state == "unauthorized":
             raise DeviceNotReady(instruction_for_state(listing.state))
@@ -289,17 +266,13 @@ class AdbHub:
             raise DeviceNotReady(instruction_for_state(listing.state))
         return PhoneLink(self._client, listing)
 
-    def wait_for(self, predicate, timeout: float, interval: float = 0.25) -> PhoneListing | None:
+    def wait_for(self, predicate: Callable[[PhoneListing], bool], timeout: float,
+                 interval: float = 0.25) -> PhoneListing | None:
         """Poll ``adb devices`` until a listing satisfies ``predicate`` (no event stream
         alone: track-devices has missed connect-style phones going offline)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for phone in self.list_phones():
-                if predicate(phone):
-                    return phone
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(interval)
+        polled = poll_until(lambda: next((p for p in self.list_phones() if predicate(p)), None),
+                            lambda found: found is not None, timeout, interval)
+        return polled.value
 
 
 def instruction_for_state(state: str) -> Msg:

@@ -1,21 +1,29 @@
-"""The ``traomay`` command. Thin: read options, call one library function, render.
+"""The ``traomay`` command. Thin: each command reads options, makes one library call
+(mostly a :class:`~traomay.provision.session.PhoneSession` method), and renders.
 
 Heavy modules (adbutils, sqlite-utils, the simulator) are imported inside the commands so
-``traomay --help`` stays fast.
+``traomay --help`` stays fast. Library errors carry their exit code; :func:`main` maps
+them to a message that says what to do.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from traomay.core.i18n import _, set_language
-from traomay.core.msg import Msg
+
+if TYPE_CHECKING:
+    from traomay.device.adb import AdbHub
+    from traomay.inventory.store import Inventory
+    from traomay.provision.config import SessionConfig
+    from traomay.provision.session import PhoneSession
 
 app = typer.Typer(
     add_completion=False,
@@ -25,6 +33,8 @@ app = typer.Typer(
     help="traomay: kiểm tra và chuẩn bị điện thoại quyên góp / "
     "check and prepare donated Android phones.",
 )
+
+PHONE_HELP = "t:N, id:N, or the phone's serial (see 'traomay devices')"
 
 
 @dataclass
@@ -51,156 +61,57 @@ def _global(
     OPTIONS.station = station
 
 
-def _hub():
+def hub(start: bool = True) -> AdbHub:
+    """The adb server the phones are on (started on its usual port if none answers)."""
     from traomay.device.adb import AdbHub
 
-    hub = AdbHub(port=OPTIONS.adb_port)
-    hub.ensure_server()
-    return hub
+    adb = AdbHub(port=OPTIONS.adb_port)
+    if start:
+        adb.ensure_server()
+    return adb
 
 
-def open_inventory(path: Path | None = None):
+def open_inventory(path: Path | None = None) -> Inventory:
     from traomay.inventory.store import Inventory, default_db_path
 
     return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station)
 
 
-@dataclass
-class ConnectedPhone:
-    """A phone chosen on the command line, identified, ready for a command."""
+def session_config(criteria: Path | None = None, manifest: Path | None = None) -> SessionConfig:
+    from traomay.provision.config import load_config
 
-    hub: Any
-    listing: Any
-    link: Any
-    identity: Any
-    device_id: int | None = None
-
-    def record(self, inventory: Any) -> int:
-        from traomay.provision.pipeline import PhoneReport, record_identity
-
-        report = PhoneReport(self.listing, self.identity)
-        # Another phone on the hub with the same serial: the serial cannot tell them apart.
-        shared = sum(p.serial == self.listing.serial for p in self.hub.list_phones()) > 1
-        record_identity(inventory, report, serial_shared=shared)
-        if report.problem is not None or report.device_id is None:
-            from traomay.core.errors import InventoryError
-
-            raise InventoryError(report.problem or Msg("Could not record the phone."))
-        self.device_id = report.device_id
-        return report.device_id
-
-    def device_json(self) -> dict[str, Any]:
-        data = {**self.identity.to_json(), "device_id": self.device_id,
-                "transport_id": self.listing.transport_id}
-        data.pop("imeis", None)
-        data.pop("android_id", None)
-        return data
+    return load_config(criteria, manifest)
 
 
-def connected_phone(serial: str) -> ConnectedPhone:
-    """Find the phone by serial or t:N, make sure it is ready, identify it."""
-    from traomay.core.errors import DeviceNotReady
-    from traomay.provision.pipeline import identify_listing
+@contextmanager
+def phone_session(name: str, *, criteria: Path | None = None,
+                  manifest: Path | None = None) -> Iterator[PhoneSession]:
+    """The phone ``name`` refers to, identified and recorded, with the inventory open for
+    the command's steps. Says so when the name was followed to a new transport."""
+    from traomay.interface import render
+    from traomay.provision.names import parse_name
+    from traomay.provision.session import PhoneSession
 
-    hub = _hub()
-    listing = hub.find(serial)
-    link, report = identify_listing(hub, listing)
-    if report.problem is not None or link is None:
-        raise DeviceNotReady(report.problem or Msg("The phone is not ready."))
-    return ConnectedPhone(hub, listing, link, report.identity)
-
-
-@app.command()
-def devices() -> None:
-    """List attached phones, record them in the inventory, and say what to do for each one
-    that is not ready."""
-    from traomay.device.adb import instruction_for_state
-    from traomay.interface import render as ui
-    from traomay.provision.pipeline import process_phones
-
-    hub = _hub()
-    listings = hub.list_phones()
-    con = ui.console()
-    if not listings:
-        con.print(_("No phone found. Plug phones in, unlock them and allow USB debugging."))
-        return
-    with open_inventory() as inv:  # every phone seen is recorded, with station and time
-        reports = process_phones(hub, inv, listings)
-    rows = []
-    for rep in reports:
-        ident = rep.identity
-        todo = rep.problem or instruction_for_state(rep.listing.state)
-        rows.append([
-            ui.cell(f"t:{rep.listing.transport_id}"),
-            ui.cell(rep.listing.serial),
-            ui.cell(rep.listing.state, "green" if rep.listing.ready else "yellow"),
-            ui.cell(ui.phone_name(ident) if ident else rep.listing.model),
-            ui.cell(ident.android_version if ident else ""),
-            ui.msg_cell(todo, "" if rep.listing.ready else "yellow"),
-        ])
-    con.print(ui.table(_("Phones on this computer"),
-                       [_("ID"), _("Serial"), _("State"), _("Phone"), _("Android"),
-                        _("What to do")], rows))
+    parsed = parse_name(name)
+    config = session_config(criteria, manifest)
+    adb = hub()
+    with open_inventory() as inventory:
+        session = PhoneSession.find(adb, inventory, parsed, config)
+        for note in session.notes:
+            render.say(note, "cyan")
+        yield session
 
 
-@app.command()
-def identify(
-    serial: Annotated[str, typer.Argument(help="adb serial, or t:N (transport id)")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Identify one phone and record it in the inventory."""
-    from traomay.interface import render as ui
-
-    phone = connected_phone(serial)
-    with open_inventory() as inv:
-        phone.record(inv)
-    ident, listing = phone.identity, phone.listing
-    if as_json:
-        typer.echo(json.dumps({"device": phone.device_json()}, ensure_ascii=False, indent=2))
-        return
-    rows = [
-        [_("Brand"), ident.brand], [_("Manufacturer"), ident.manufacturer],
-        [_("Model"), ident.model], [_("Marketing name"), ident.marketing_name],
-        [_("Android"), f"{ident.android_version} (SDK {ident.sdk})"],
-        [_("ABIs"), ", ".join(ident.abis)], [_("Serial"), ident.serial],
-        [_("Inventory id"), str(phone.device_id)],
-    ]
-    ui.console().print(ui.table(_("Phone t:{tid}").format(tid=listing.transport_id),
-                                [_("Field"), _("Value")], rows))
-
-
-@app.command()
-def sim(
-    phones: Annotated[int, typer.Option("--phones", min=1, max=64, help="How many phones.")] = 8,
-    profiles: Annotated[str | None, typer.Option(
-        "--profiles", help="Comma-separated profile names (see --list).")] = None,
-    list_profiles: Annotated[bool, typer.Option("--list", help="List phone profiles.")] = False,
-) -> None:
-    """Run a simulated USB hub for training, until Ctrl-C."""
-    from traomay.demo.demo import run_training_hub
-
-    run_training_hub(phones=phones, profile_names=profiles, list_only=list_profiles,
-                     adb_port=OPTIONS.adb_port)
-
-
-@app.command()
-def demo(
-    phones: Annotated[int, typer.Option("--phones", min=0, max=64,
-                                        help="0 = one of each profile.")] = 0,
-) -> None:
-    """Show the whole job on simulated phones (no real phone needed)."""
-    from traomay.demo.demo import run_demo
-
-    code = run_demo(db_path=OPTIONS.db, phones=phones or None, station=OPTIONS.station)
-    raise typer.Exit(code)
+COMMAND_MODULES = ("phones", "checks", "operator", "changes", "manifest", "sim")
 
 
 def _register_commands() -> None:
-    # Command groups live in their own modules; importing them adds their commands to app.
-    import traomay.interface.commands.changes  # noqa: F401
-    import traomay.interface.commands.checks  # noqa: F401
-    import traomay.interface.commands.manifest  # noqa: F401
-    import traomay.interface.commands.operator  # noqa: F401
+    """Command groups live in their own modules; importing one adds its commands to ``app``
+    (in this order in ``--help``: the volunteer's flow)."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"traomay.interface.commands.{name}")
 
 
 def main() -> None:
@@ -219,9 +130,9 @@ def main() -> None:
         _register_commands()
         app()
     except TraomayError as exc:
-        from traomay.interface import render as ui
+        from traomay.interface import render
 
-        ui.print_error(exc.message, int(exc.exit_code), exc.detail)
+        render.print_error(exc.message, int(exc.exit_code), exc.detail)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         sys.exit(int(ExitCode.INTERRUPTED))
@@ -243,10 +154,3 @@ def main() -> None:
         print(_("Unexpected error ({kind}). Details were written to {path}; please send that "
                 "file to the team.").format(kind=type(exc).__name__, path=log), file=sys.stderr)
         sys.exit(int(ExitCode.INTERNAL))
-
-
-if __name__ == "__main__":
-    # Run through the importable module so command modules register on the same app.
-    from traomay.interface.app import main as _main
-
-    _main()

@@ -6,6 +6,9 @@ a model name like ``[bold]x`` or one holding escape sequences is shown, not inte
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
@@ -90,13 +93,35 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Text | str
     return t
 
 
+def say(msg: Msg, style: str = "") -> None:
+    """One message line for the volunteer (device text in the args is escaped)."""
+    console().print(msg_cell(msg, style))
+
+
+# JSON escapes C0 controls itself; these it leaves raw: C1 controls (U+0080-U+009F, e.g.
+# U+009B, a one-character terminal escape), bidi overrides/isolates and line/paragraph
+# separators, which reorder or break a terminal line when the JSON is printed or logged.
+_JSON_UNSAFE = re.compile("[\u0080-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e"
+                          "\u2066-\u2069]")
+
+
+def json_text(data: object) -> str:
+    """``--json`` output: Vietnamese stays readable, hiding characters are escaped."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json_text(data) + "\n")
+
+
 def print_error(message: Msg, exit_code: int, detail: str = "") -> None:
     err = console(stderr=True)
-    err.print(Text(_("Error: ") + render(_safe_msg(message)), style="bold red"))
+    err.print(Text(_("Error: ") + render(safe_msg(message)), style="bold red"))
     if detail:
         err.print(Text(for_terminal(detail, max_len=400), style="dim"))
     err.print(Text(_("(exit code {code})").format(code=exit_code), style="dim"))
 
 
-def _safe_msg(message: Msg) -> Msg:
+def safe_msg(message: Msg) -> Msg:
     return Msg(message.msgid, {k: for_terminal(v) for k, v in message.args.items()})

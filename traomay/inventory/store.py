@@ -291,9 +291,11 @@ class Inventory:
                 return int(row[0])
         return None
 
-    def record_seen(self, identity_json: Mapping[str, Any], keys: list[str]) -> DeviceRecord:
+    def record_seen(self, identity_json: Mapping[str, Any], keys: list[str],
+                    where: Mapping[str, Any] | None = None) -> DeviceRecord:
         """File a phone under the first of ``keys`` already known (else create it), add the
-        other keys as aliases, update its identity, and append a ``seen`` event."""
+        other keys as aliases, update its identity, and append a ``seen`` event (with
+        ``where``: the adb transport id and serial it was seen on)."""
         if not keys:
             raise InventoryError(Msg("This phone reports no serial, IMEI or Android ID; it "
                                      "cannot be recorded automatically."))
@@ -319,7 +321,7 @@ class Inventory:
                 self.db.execute(
                     "INSERT OR IGNORE INTO device_keys(key, device_id, added_at, reason) "
                     "VALUES (?, ?, ?, ?)", [key, device_id, now, "identify"])
-            self._event(device_id, "seen", {"created": created}, now)
+            self._event(device_id, "seen", {"created": created, **(where or {})}, now)
             key = self.db["devices"].get(device_id)["device_key"]
             return DeviceRecord(int(device_id), key, created)
 
@@ -338,7 +340,17 @@ class Inventory:
         self._write(write)
 
     def device(self, device_id: int) -> dict[str, Any]:
-        return self._read(lambda: dict(self.db["devices"].get(device_id)))
+        """The phone's record; DeviceNotInInventory (exit 3) when there is no such id."""
+        def read() -> dict[str, Any]:
+            row = self.db.execute("SELECT * FROM devices WHERE id = ?", [device_id])
+            cols = [d[0] for d in row.description]
+            found = row.fetchone()
+            if found is None:
+                raise DeviceNotInInventory(Msg("No phone id:{id} in the inventory {path}.",
+                                               {"id": device_id, "path": str(self.path)}))
+            return dict(zip(cols, found, strict=True))
+
+        return self._read(read)
 
     def resolve_device(self, selector: str) -> int:
         """``id:N`` or a serial that names exactly one phone in the inventory."""
@@ -361,6 +373,24 @@ class Inventory:
                 "Several phones in the inventory have serial {selector}; use one of: {ids}.",
                 {"selector": sel, "ids": ", ".join(f"id:{i}" for i in ids)}))
         return ids[0]
+
+    def device_ids_with_serial(self, serial: str) -> list[int]:
+        """Phones whose own serial (ro.serialno) is ``serial``, oldest first."""
+        return self._read(lambda: [int(r[0]) for r in self.db.execute(
+            "SELECT id FROM devices WHERE serial = ? ORDER BY id", [serial]).fetchall()])
+
+    def last_device_on_transport(self, transport_id: int) -> int | None:
+        """The phone this station last saw on adb transport ``transport_id`` (a transport id
+        is adb's number for one connection: after a reboot or replug the phone gets a new
+        one, and ``t:N`` can be followed to it)."""
+        def read() -> int | None:
+            row = self.db.execute(
+                "SELECT device_id FROM events WHERE station = ? AND kind = 'seen' AND "
+                "json_extract(data, '$.transport_id') = ? ORDER BY id DESC LIMIT 1",
+                [self.station, transport_id]).fetchone()
+            return int(row[0]) if row and row[0] is not None else None
+
+        return self._read(read)
 
     def devices(self) -> list[dict[str, Any]]:
         return self._read(lambda: [dict(r) for r in self.db["devices"].rows_where(order_by="id")])

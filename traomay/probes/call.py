@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from traomay.checks import cellular
 from traomay.core.errors import TraomayError
 from traomay.core.msg import Msg
-from traomay.core.results import Status
-from traomay.provision.inspect import run_checks
+from traomay.core.polling import Clock, Sleep, poll_until
+from traomay.core.results import ShellRunner, Status
 
 READY_MSGID = "Call this phone from another phone and confirm that it rings"
 # siminfo keeps a row for every SIM the phone has ever seen (the donor's old SIMs too); only
@@ -67,13 +67,14 @@ def read_own_number(link) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def prepare_call_test(link) -> CallReadiness:
+def prepare_call_test(link: ShellRunner) -> CallReadiness:
     """Check the SIM is in service; raise CallTestError with the instruction otherwise."""
-    inspection = run_checks(link, ["cellular"], {}, active=False)
-    result = inspection.results[0]
-    facts = inspection.facts.get("cellular")
+    facts = cellular.parse({
+        "telephony": link.shell("dumpsys telephony.registry", timeout=30.0).output,
+        "getprop": link.shell("getprop", timeout=30.0).output})
+    result = cellular.evaluate(facts, {})
     if result.status is not Status.NEEDS_OPERATOR or result.summary.msgid != READY_MSGID:
-        if result.status is Status.ERROR or facts is None:
+        if result.status is Status.ERROR:
             raise CallTestError(Msg("Could not read the mobile network state; restart the "
                                     "phone and try again."), detail=repr(result.summary.args))
         raise CallTestError(result.summary)  # no SIM, locked SIM, not registered, ...
@@ -83,26 +84,23 @@ def prepare_call_test(link) -> CallReadiness:
     return CallReadiness(operators, readable, read_own_number(link))
 
 
-def run_call_test(link, timeout: float, poll: float = 0.5,
+def run_call_test(link: ShellRunner, timeout: float, poll: float = 0.5,
                   on_poll: Callable[[float], None] | None = None,
-                  clock: Callable[[], float] = time.monotonic,
-                  sleep: Callable[[float], None] = time.sleep) -> CallOutcome:
+                  clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> CallOutcome:
     """Poll mCallState until RINGING is seen or ``timeout`` seconds pass."""
     started = clock()
-    polls = 0
-    while True:
+
+    def read() -> bool:
         text = link.shell("dumpsys telephony.registry", timeout=30.0).output
-        polls += 1
-        if cellular.rang(cellular.call_states(text)):
-            return CallOutcome(True, "rang", round(clock() - started, 2), polls)
-        elapsed = clock() - started
-        if on_poll:
-            on_poll(elapsed)
-        if elapsed >= timeout:
-            return CallOutcome(False, "timeout", round(elapsed, 2), polls)
-        sleep(min(poll, max(0.0, timeout - elapsed)))
+        return cellular.rang(cellular.call_states(text))
+
+    polled = poll_until(read, bool, timeout, poll, clock=clock, sleep=sleep,
+                        on_wait=(lambda _v, _left: on_poll(clock() - started)) if on_poll
+                        else None)
+    seconds = round(polled.seconds, 2)
+    return CallOutcome(polled.done, "rang" if polled.done else "timeout", seconds, polled.reads)
 
 
-def operator_input(rang: bool, method: str) -> dict[str, object]:
+def operator_input(rang: bool, method: str, by: str = "") -> dict[str, object]:
     """What the cellular check receives (cellular.with_operator_input)."""
-    return {"rang": rang, "method": method}
+    return {"rang": rang, "method": method, "by": by}

@@ -24,6 +24,7 @@ from traomay.checks.battery_drain import DrainTest
 from traomay.checks.battery_service import parse_battery_service
 from traomay.core.errors import TraomayError
 from traomay.core.msg import Msg
+from traomay.core.polling import Clock, Sleep, poll_until
 from traomay.core.results import Unknown
 from traomay.device.adb import AdbHub, PhoneListing, same_phone_back
 
@@ -51,25 +52,23 @@ def read_level(link) -> int:
 
 
 def _wait(hub: AdbHub, predicate: Callable[[list[PhoneListing]], PhoneListing | bool | None],
-          timeout: float, clock: Callable[[], float], sleep: Callable[[float], None],
+          timeout: float, clock: Clock, sleep: Sleep,
           interval: float) -> tuple[PhoneListing | bool | None, float]:
     """Poll adb's list until ``predicate`` gives something; (result, clock at that poll)."""
-    deadline = clock() + timeout
-    while True:
-        now = clock()
-        found = predicate(hub.list_phones())
-        if found:
-            return found, now
-        if now >= deadline:
-            return None, now
-        sleep(interval)
+    seen_at = [clock()]
+
+    def read() -> PhoneListing | bool | None:
+        seen_at[0] = clock()
+        return predicate(hub.list_phones())
+
+    polled = poll_until(read, bool, timeout, interval, clock=clock, sleep=sleep)
+    return (polled.value if polled.done else None), seen_at[0]
 
 
 def run_drain_test(hub: AdbHub, listing: PhoneListing, model: str, minutes: float, *,
                    leave_timeout: float = 300.0, return_timeout: float | None = None,
                    on_step: Callable[[Msg], None] | None = None,
-                   clock: Callable[[], float] = time.monotonic,
-                   sleep: Callable[[float], None] = time.sleep,
+                   clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
                    interval: float = 0.25) -> tuple[DrainOutcome, PhoneListing]:
     """Run the test; returns the outcome and the phone's listing after it came back."""
     link = hub.link(listing)

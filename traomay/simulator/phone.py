@@ -262,6 +262,10 @@ class Phone:
             self.set_bluetooth(on)
         elif (namespace, key) == ("secure", "location_mode"):
             self.location_enabled = on
+        elif (namespace, key) == ("secure", "location_providers_allowed") and self.sdk <= 28:
+            # Android 8.x and older: "+gps" / "-gps" switch the GPS provider
+            if value.strip() in ("+gps", "-gps"):
+                self.location_enabled = value.strip() == "+gps"
         else:
             self.settings.setdefault(namespace, {})[key] = value
 

@@ -1,55 +1,28 @@
-"""CLI commands where a person takes part: touch-test, call-test, battery-test, decide.
+"""Commands where a person takes part: touch-test, call-test, battery-test, decide.
 
-Thin: each command connects, runs one library flow (traomay.probes.touch, call_test,
-drain_test), then records the outcome through the check's ``with_operator_input`` hook with
-``inspect_and_record(kind="recheck")`` so the verdict follows it.
+Thin: each command finds the phone, runs one probe (traomay.probes.touch, call, drain) with
+the person, and records the outcome through the phone session (``record_person``), so the
+verdict follows it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
+from enum import Enum
 from typing import Annotated, Any
 
 import typer
 
 from traomay.core.i18n import _
 from traomay.core.msg import Msg
-from traomay.interface.app import app, connected_phone, open_inventory
+from traomay.interface.app import PHONE_HELP, app, phone_session
+from traomay.interface.commands.checks import show_inspection
 
 
-def _record(phone: Any, link: Any, check: str, value: Any,
-            criteria_path: Path | None = None) -> Any:
-    """Rerun ``check`` with the person's input, record it, update and return the verdict."""
-    from traomay.interface.commands.checks import _criteria
-    from traomay.inventory.verdict import compute_verdict
-    from traomay.provision.inspect import inspect_and_record
-
-    with open_inventory() as inv:
-        phone.record(inv)
-        inspection = inspect_and_record(link, inv, phone.device_id, [check],
-                                        _criteria(criteria_path), kind="recheck",
-                                        operator_inputs={check: value})
-        verdict = compute_verdict(inv.latest_results(phone.device_id))
-        inv.set_device_fields(phone.device_id, verdict=verdict.verdict)
-    result = inspection.results[0]
-    _show_result(result, verdict.verdict)
-    return result, inspection.run_id
-
-
-def _show_result(result: Any, verdict: str) -> None:
-    from traomay.interface import render as ui
-
-    con = ui.console()
-    con.print(ui.table(_("Recorded"), [_("Check"), _("Result"), _("Details")],
-                       [[ui.check_label(result.name), ui.status_text(result.status),
-                         ui.msg_cell(result.summary)]]))
-    con.print(ui.line(_("Verdict: ") + _(verdict.upper()), ui.STATUS_STYLE.get(verdict, "")))
-
-
-def _say(msg: Msg, style: str = "") -> None:
-    from traomay.interface import render as ui
-
-    ui.console().print(ui.msg_cell(msg, style))
+def _record(session: Any, check: str, value: Any) -> Any:
+    inspection = session.record_person(check, value)
+    show_inspection(session, inspection, _("Recorded"))
+    return inspection.results[0]
 
 
 def _exit_for(result: Any) -> None:
@@ -81,7 +54,7 @@ def grid_view(grid: Any, seconds_left: float | None = None) -> Any:
 
 @app.command("touch-test")
 def touch_test(
-    serial: Annotated[str, typer.Argument(help="adb serial, or t:N")],
+    phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     cols: Annotated[int, typer.Option("--cols", min=1, max=20)] = 4,
     rows: Annotated[int, typer.Option("--rows", min=1, max=30)] = 7,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds.")] = 120.0,
@@ -91,159 +64,156 @@ def touch_test(
         "--failed", help="Record a fault you saw (dead or ghost-touching area).")] = False,
 ) -> None:
     """Touch grid test: drag a finger over the whole screen until every square is green."""
-    import time
-
-    from traomay.checks.touch_grid import GridResult
-    from traomay.probes import touch as tt
-
-    phone = connected_phone(serial)
-    if failed:
-        result, _run = _record(phone, phone.link, "touchscreen",
-                               GridResult(cols, rows, 0, operator_failed=True))
-        _exit_for(result)
-        return
-    target = tt.find_touchscreen(phone.link)
-    _say(Msg("Drag a finger slowly over the whole screen, row by row, until every square "
-             "below is green. Stop with Ctrl-C."))
     from rich.live import Live
 
+    from traomay.checks.touch_grid import GridResult
     from traomay.interface import render as ui
+    from traomay.probes import touch as tt
 
-    started = time.monotonic()
-    with Live(console=ui.console(), refresh_per_second=8, transient=False) as live:
-        def show(grid: Any) -> None:
-            live.update(grid_view(grid, timeout - (time.monotonic() - started)))
+    with phone_session(phone) as session:
+        if failed:
+            _exit_for(_record(session, "touchscreen",
+                              GridResult(cols, rows, 0, operator_failed=True)))
+            return
+        target = tt.find_touchscreen(session.link)
+        ui.say(Msg("Drag a finger slowly over the whole screen, row by row, until every "
+                   "square below is green. Stop with Ctrl-C."))
+        started = time.monotonic()
+        with Live(console=ui.console(), refresh_per_second=8, transient=False) as live:
+            def show(grid: Any) -> None:
+                live.update(grid_view(grid, timeout - (time.monotonic() - started)))
 
-        outcome = tt.run_touch_test(phone.link, cols, rows, timeout, on_progress=show,
-                                    show_touches=show_touches, target=target)
-    ui.console().print()
-    if outcome.ended_by == "timeout" and not outcome.grid.complete:
-        _say(Msg("Time is up: {missing} squares never responded.",
-                 {"missing": len(outcome.missing)}), "yellow")
-    elif outcome.ended_by == "stream_ended" and not outcome.grid.complete:
-        _say(Msg("The phone stopped sending touches: {missing} squares never responded.",
-                 {"missing": len(outcome.missing)}), "yellow")
-    result, _run = _record(phone, phone.link, "touchscreen", outcome.grid)
+            outcome = tt.run_touch_test(session.link, cols, rows, timeout, on_progress=show,
+                                        show_touches=show_touches, target=target)
+        ui.console().print()
+        if outcome.ended_by == "timeout" and not outcome.grid.complete:
+            ui.say(Msg("Time is up: {missing} squares never responded.",
+                       {"missing": len(outcome.missing)}), "yellow")
+        elif outcome.ended_by == "stream_ended" and not outcome.grid.complete:
+            ui.say(Msg("The phone stopped sending touches: {missing} squares never responded.",
+                       {"missing": len(outcome.missing)}), "yellow")
+        result = _record(session, "touchscreen", outcome.grid)
     _exit_for(result)
 
 
 # -- call-test -------------------------------------------------------------------------------
 
+class Confirm(str, Enum):
+    yes = "yes"
+    no = "no"
+
+
 @app.command("call-test")
 def call_test(
-    serial: Annotated[str, typer.Argument(help="adb serial, or t:N")],
+    phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds.")] = 90.0,
-    confirm: Annotated[str | None, typer.Option(
-        "--confirm", help="yes | no: record what you saw (phones whose call state cannot "
-        "be read).")] = None,
+    confirm: Annotated[Confirm | None, typer.Option(
+        "--confirm", case_sensitive=False,
+        help="What you saw: 'no' (you called and it did not ring) always; 'yes' only for a "
+        "phone whose call state cannot be read. Needs --by.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who called and watched the phone.")] = "",
     show_number: Annotated[bool, typer.Option(
         "--show-number", help="Show the SIM's whole number, not only its last digits.")] = False,
 ) -> None:
     """Incoming-call test: call this phone from another phone; it passes when it rings."""
-    from traomay.core.errors import BadInputError
+    from traomay.core.errors import UsageError
+    from traomay.interface import render as ui
     from traomay.probes import call as ct
 
-    answer = confirm.strip().lower() if confirm else None
-    if answer not in (None, "yes", "no"):
-        raise BadInputError(Msg("--confirm takes yes or no."))
-    phone = connected_phone(serial)
-    ready = ct.prepare_call_test(phone.link)
-    if answer is not None:
-        result, _run = _record(phone, phone.link, "cellular",
-                               ct.operator_input(answer == "yes", "operator"))
-        _exit_for(result)
-        return
-    if not ready.call_state_readable:
-        _say(Msg("This phone does not show its call state. Call it, watch it, then record "
-                 "what you saw: traomay call-test {serial} --confirm yes (or no).",
-                 {"serial": serial}), "yellow")
-        raise typer.Exit(1)
-    number = ready.own_number
-    shown = (number if show_number else ct.mask_number(number)) if number else None
-    network = ", ".join(ready.operators) or "?"
-    if shown:
-        _say(Msg("Call this phone now from another phone: number {number} (network {network}). "
-                 "Waiting up to {s} s for it to ring.",
-                 {"number": shown, "network": network, "s": int(timeout)}), "bold")
-    else:
-        _say(Msg("Call this phone now from another phone, using the number of the SIM you put "
-                 "in (network {network}). Waiting up to {s} s for it to ring.",
-                 {"network": network, "s": int(timeout)}), "bold")
-    outcome = ct.run_call_test(phone.link, timeout)
-    if outcome.rang:
-        _say(Msg("It rang. You can hang up."), "green")
-    else:
-        _say(Msg("No ring within {s} s. If you did not call, run the test again.",
-                 {"s": int(timeout)}), "yellow")
-    result, _run = _record(phone, phone.link, "cellular",
-                           ct.operator_input(outcome.rang, "observed"))
-    _exit_for(result)
+    if confirm is not None and not by.strip():
+        raise UsageError(Msg("Say who called the phone with --by NAME."))
+    with phone_session(phone) as session:
+        ready = ct.prepare_call_test(session.link)
+        if confirm is Confirm.yes and ready.call_state_readable:
+            raise UsageError(Msg("This phone shows its call state: run the call test without "
+                                 "--confirm and call it while it waits."))
+        if confirm is not None:
+            _exit_for(_record(session, "cellular", ct.operator_input(
+                confirm is Confirm.yes, "operator", by.strip())))
+            return
+        if not ready.call_state_readable:
+            ui.say(Msg("This phone does not show its call state. Call it, watch it, then "
+                       "record what you saw: traomay call-test {name} --confirm yes --by NAME "
+                       "(or --confirm no).", {"name": phone}), "yellow")
+            raise typer.Exit(1)
+        number = ready.own_number
+        shown = (number if show_number else ct.mask_number(number)) if number else None
+        network = ", ".join(ready.operators) or "?"
+        if shown:
+            ui.say(Msg("Call this phone now from another phone: number {number} (network "
+                       "{network}). Waiting up to {s} s for it to ring.",
+                       {"number": shown, "network": network, "s": int(timeout)}), "bold")
+        else:
+            ui.say(Msg("Call this phone now from another phone, using the number of the SIM you "
+                       "put in (network {network}). Waiting up to {s} s for it to ring.",
+                       {"network": network, "s": int(timeout)}), "bold")
+        outcome = ct.run_call_test(session.link, timeout)
+        if not outcome.rang:
+            # Nobody may have called: a timeout is not evidence that the phone cannot ring.
+            ui.say(Msg("No ring within {s} s; nothing was recorded. Run the test again and "
+                       "call while it waits. If you called and it did not ring: traomay "
+                       "call-test {name} --confirm no --by NAME.",
+                       {"s": int(timeout), "name": phone}), "yellow")
+            raise typer.Exit(1)
+        ui.say(Msg("It rang. You can hang up."), "green")
+        _exit_for(_record(session, "cellular", ct.operator_input(True, "observed")))
 
 
 # -- battery-test ----------------------------------------------------------------------------
 
 @app.command("battery-test")
 def battery_test(
-    serial: Annotated[str, typer.Argument(help="adb serial, or t:N")],
+    phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     minutes: Annotated[float, typer.Option("--minutes", min=0.01,
                                            help="How long the phone stays unplugged.")] = 30,
     leave_timeout: Annotated[float, typer.Option(
         "--unplug-within", min=1, help="Seconds to wait for the unplug.")] = 300.0,
 ) -> None:
     """Timed drain test: unplug the phone for N minutes with the screen on, plug it back."""
+    from traomay.interface import render as ui
     from traomay.probes import drain as dt
 
-    phone = connected_phone(serial)
-    outcome, back = dt.run_drain_test(phone.hub, phone.listing, phone.identity.model, minutes,
-                                      leave_timeout=leave_timeout, on_step=_say)
-    test = outcome.test
-    _say(Msg("Battery level went {start}% → {end}%, in {minutes} minutes.",
-             {"start": test.level_start, "end": test.level_end, "minutes": test.minutes}))
-    if not outcome.screen_timeout_restored:
-        _say(Msg("Could not restore the screen timeout; set it in Settings > Display."),
-             "yellow")
-    phone.listing = back
-    phone.link = phone.hub.link(back)
-    result, _run = _record(phone, phone.link, "battery", test)
+    with phone_session(phone) as session:
+        outcome, back = dt.run_drain_test(session.hub, session.listing, session.identity.model,
+                                          minutes, leave_timeout=leave_timeout,
+                                          on_step=ui.say)
+        test = outcome.test
+        ui.say(Msg("Battery level went {start}% → {end}%, in {minutes} minutes.",
+                   {"start": test.level_start, "end": test.level_end, "minutes": test.minutes}))
+        if not outcome.screen_timeout_restored:
+            ui.say(Msg("Could not restore the screen timeout; set it in Settings > Display."),
+                   "yellow")
+        session.follow(back)
+        result = _record(session, "battery", test)
     _exit_for(result)
 
 
 # -- decide ----------------------------------------------------------------------------------
 
-DECIDABLE = ("origin",)
+class Decidable(str, Enum):
+    origin = "origin"
+
+
+class Decision(str, Enum):
+    accept = "accept"
+    reject = "reject"
 
 
 @app.command()
 def decide(
-    serial: Annotated[str, typer.Argument(help="adb serial, or t:N")],
-    check: Annotated[str, typer.Argument(help="origin")],
-    decision: Annotated[str, typer.Argument(help="accept | reject")],
+    phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
+    check: Annotated[Decidable, typer.Argument(help="origin")],
+    decision: Annotated[Decision, typer.Argument(case_sensitive=False, help="accept | reject")],
     by: Annotated[str, typer.Option("--by", help="Who decided.")],
     note: Annotated[str, typer.Option("--note", help="Why (what you looked at).")] = "",
 ) -> None:
     """Record a person's decision on a check that needs one (a phone of doubtful origin)."""
-    from traomay.core.errors import BadInputError
-    from traomay.interface.commands.checks import _criteria
-    from traomay.provision.inspect import run_checks
+    from traomay.core.errors import UsageError
 
-    if check not in DECIDABLE:
-        raise BadInputError(Msg("Only these checks take a decision: {names}.",
-                                {"names": ", ".join(DECIDABLE)}))
-    choice = decision.strip().lower()
-    if choice not in ("accept", "reject"):
-        raise BadInputError(Msg("The decision is accept or reject."))
     if not by.strip():
-        raise BadInputError(Msg("Give your name with --by."))
-    phone = connected_phone(serial)
-    undecided = run_checks(phone.link, [check], _criteria(None), active=False).results[0]
-    if undecided.status.value != "needs_operator":
-        raise BadInputError(Msg("This phone's {check} check does not need a decision "
-                                "(it is {status}); nothing was recorded.",
-                                {"check": check, "status": undecided.status.value}))
-    data = {"accepted": choice == "accept", "by": by.strip(), "note": note.strip()}
-    result, run_id = _record(phone, phone.link, check, data)
-    with open_inventory() as inv:
-        inv.add_event(phone.device_id, "decision", {"check": check, "decision": choice,
-                                                    "by": data["by"], "note": data["note"],
-                                                    "run_id": run_id})
-    _exit_for(result)
+        raise UsageError(Msg("Give your name with --by."))
+    with phone_session(phone) as session:
+        inspection = session.decide(check.value, decision is Decision.accept, by.strip(),
+                                    note.strip())
+        show_inspection(session, inspection, _("Recorded"))
+    _exit_for(inspection.results[0])
