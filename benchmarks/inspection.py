@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from traomay.checks.registry import CHECK_ORDER  # noqa: E402
 from traomay.device.adb import free_port, private_adb_server  # noqa: E402
-from traomay.provision.inspect import _sections_for, check_module, run_checks  # noqa: E402
+from traomay.provision.inspect import _sections_for, run_checks  # noqa: E402
 from traomay.simulator.hub import SimulatedHub  # noqa: E402
 from traomay.simulator.phone import Phone  # noqa: E402
 from traomay.simulator.profile import list_profiles  # noqa: E402
@@ -37,7 +37,7 @@ def read_only_batched(link) -> float:
 
 
 def read_only_one_call_each(link) -> tuple[float, int]:
-    sections = _sections_for([check_module(n) for n in READ_ONLY])
+    sections = _sections_for(READ_ONLY)
     t = time.perf_counter()
     for command in sections.values():
         link.shell(command)
