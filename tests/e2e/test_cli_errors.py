@@ -44,7 +44,10 @@ def test_garbage_inventory_file_is_refused_and_left_as_it_was(tmp_path):
 
 
 def test_vietnamese_is_the_default(tmp_path):
+    from traomay.inventory.store import Inventory
+
     db = tmp_path / "inv.sqlite"
+    Inventory(db).close()
     out = run("--db", str(db), "explain", "id:9", env_extra={"LANG": "vi_VN.UTF-8"})
     assert out.returncode == 3
     en = run("--lang", "en", "--db", str(db), "explain", "id:9")

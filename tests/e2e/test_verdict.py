@@ -80,6 +80,12 @@ def test_failing_phone_lists_every_failing_criterion(serials, adb_server, tmp_pa
 
 
 def test_explain_unknown_device_is_a_clear_error(adb_server, tmp_path):
+    from traomay.inventory.store import Inventory
+
+    missing = traomay(adb_server, tmp_path / "none.sqlite", "explain", "id:42")
+    assert missing.returncode == 7 and "no inventory at" in missing.stderr  # nothing made
+    assert not (tmp_path / "none.sqlite").exists()
+    Inventory(tmp_path / "empty.sqlite").close()
     out = traomay(adb_server, tmp_path / "empty.sqlite", "explain", "id:42")
     assert out.returncode == 3
     assert "id:42" in out.stderr

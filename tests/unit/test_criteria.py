@@ -123,10 +123,49 @@ def test_unreadable_file(tmp_path):
         load_criteria(bad)
 
 
-def test_empty_file_gives_defaults(tmp_path):
+def test_empty_file_is_refused_not_silently_defaults(tmp_path):
     path = tmp_path / "criteria.yaml"
     path.write_text("# nothing\n", encoding="utf-8")
-    assert load_criteria(path)["camera"]["min_back"] == 1
+    with pytest.raises(ValueError, match="empty"):
+        load_criteria(path)
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("camera:\n  min_front: 0\n", "camera.min_front"),
+    ("accounts:\n  blocking_account_types: []\n", "accounts.blocking_account_types"),
+    ("battery:\n  min_hours: 2.0\n", "battery.min_hours"),
+    ("wifi:\n  min_networks: 0\n", "wifi.min_networks"),
+    ("cellular:\n  call_test_optional: true\n", "cellular.call_test_optional"),
+])
+def test_criteria_that_weaken_a_campaign_rule_need_an_acknowledgement(tmp_path, text, rule):
+    path = tmp_path / "criteria.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="weakens a campaign rule") as err:
+        load_criteria(path)
+    assert rule in str(err.value) and "acknowledge" in str(err.value)
+    path.write_text(text + f'acknowledge:\n  {rule}: "commune decision 12/2026, Lan"\n',
+                    encoding="utf-8")
+    section, key = rule.split(".")
+    assert load_criteria(path)[section][key] is not None
+
+
+def test_acknowledging_an_unknown_rule_or_without_reason_is_refused(tmp_path):
+    path = tmp_path / "criteria.yaml"
+    path.write_text('acknowledge:\n  camera.open_test: "x"\ncamera:\n  min_back: 1\n',
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="not a rule"):
+        load_criteria(path)
+    path.write_text('acknowledge:\n  camera.min_front: ""\ncamera:\n  min_front: 0\n',
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="why"):
+        load_criteria(path)
+
+
+def test_a_key_a_check_does_not_have_is_refused_even_without_defaults(tmp_path):
+    path = tmp_path / "criteria.yaml"
+    path.write_text("compatibility:\n  required_apps: []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_criteria(path)
 
 
 @pytest.mark.parametrize("bad", [".inf", "-1", "99999", ".nan"])

@@ -23,7 +23,7 @@ from traomay.core.errors import ExitCode, InventoryError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult, Status
 from traomay.inventory import store
-from traomay.inventory.migrations import migrations
+from traomay.inventory.migrations import KNOWN, migrations
 from traomay.inventory.store import Inventory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +142,7 @@ def test_processes_opening_a_fresh_inventory_at_once_all_succeed(tmp_path):
     conn = sqlite3.connect(db)
     names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
     conn.close()
-    assert names == ["m001_devices_and_events", "m002_check_results"]  # once each
+    assert names == KNOWN  # once each
     assert _counts(db)["devices"] == 12
 
 
@@ -223,6 +223,15 @@ def _newer_inventory(db: Path) -> None:
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _stored(device_key: str, folder: Path) -> str:
+    """How the inventory in ``folder`` stores a device key: an HMAC under its campaign key."""
+    from traomay.inventory.campaign_key import keyed, read_key
+
+    key = read_key(folder / "campaign.key")
+    assert key is not None
+    return keyed(key, device_key)
 
 
 def _assert_untouched(folder: Path, before: dict[str, bytes], *, read_only: bool) -> None:
@@ -381,7 +390,7 @@ def test_read_only_media_with_a_cleanly_closed_inventory(tmp_path, media):
     _make_read_only(media)
     out = _read_from(media)
     assert out["immutable"] is True  # mode=ro could not create -shm; immutable=1 fallback
-    assert out["devices"] == ["phone-1"] and out["events"] == 2
+    assert out["devices"] == [_stored("phone-1", tmp_path)] and out["events"] == 2
     assert "opened read-only" in out["write"]
 
 
@@ -397,7 +406,7 @@ def test_read_only_media_with_changes_still_in_the_wal(tmp_path, media):
             shutil.copy2(f"{db}{suffix}", media / f"inv.sqlite{suffix}")
     _make_read_only(media)
     out = _read_from(media)  # -shm copied along: mode=ro reads the -wal too
-    assert out["immutable"] is False and out["devices"] == ["phone-1"]
+    assert out["immutable"] is False and out["devices"] == [_stored("phone-1", tmp_path)]
     media.chmod(stat.S_IRWXU)
     (media / "inv.sqlite-shm").unlink()
     _make_read_only(media)

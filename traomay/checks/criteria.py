@@ -10,7 +10,8 @@ names the file, the section and the key, so a typo never silently falls back to 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -51,7 +52,33 @@ def load_criteria(path: Path | None = None) -> Criteria:
     document: Any = {}
     if path is not None:
         document = _read_yaml(Path(path))
+        if not document:
+            # An empty file silently meaning "the built-in defaults" hides a lost or
+            # truncated file: say so instead.
+            raise ValueError(f"{path}: the criteria file is empty. Delete it to use the "
+                             "built-in thresholds, or write the thresholds in it")
     return merge_criteria(default_criteria(), document, source=str(path or "<defaults>"))
+
+
+@dataclass(frozen=True)
+class ActiveCriteria:
+    """What ``traomay criteria`` shows: where the values come from, each value next to its
+    default, and the campaign rules the file acknowledges weakening (with the reason)."""
+
+    source: str  # the file, or "<defaults>"
+    values: Criteria
+    defaults: Mapping[str, Mapping[str, Any]]
+    acknowledged: Mapping[str, str]
+
+
+def active_criteria(path: Path | None = None) -> ActiveCriteria:
+    if path is None:
+        path = find_criteria_file()
+    document = _read_yaml(Path(path)) if path is not None else {}
+    acknowledged = _acknowledgements(document.get(ACKNOWLEDGE) if isinstance(document, Mapping)
+                                     else None, str(path))
+    return ActiveCriteria(str(path or "<defaults>"), load_criteria(path), default_criteria(),
+                          acknowledged)
 
 
 def merge_criteria(
@@ -63,7 +90,10 @@ def merge_criteria(
     if not isinstance(document, Mapping):
         raise ValueError(f"{source}: the top level must be sections named after checks")
     merged: dict[str, dict[str, Any]] = {name: dict(values) for name, values in defaults.items()}
+    acknowledged = _acknowledgements(document.get(ACKNOWLEDGE), source)
     for section, values in document.items():
+        if section == ACKNOWLEDGE:
+            continue
         if not isinstance(section, str) or section not in CHECK_ORDER:
             raise ValueError(
                 f"{source}: unknown section {section!r} (known: {', '.join(CHECK_ORDER)})"
@@ -74,7 +104,7 @@ def merge_criteria(
             raise ValueError(f"{source}: section {section!r} must be key: value lines")
         known = defaults.get(section) or {}
         for key, value in values.items():
-            if known and key not in known:
+            if key not in known:
                 raise ValueError(
                     f"{source}: section {section!r}, key {key!r}: unknown key"
                     f" (known: {', '.join(sorted(known))})"
@@ -82,10 +112,79 @@ def merge_criteria(
             if key in known:
                 _check_type(source, section, key, value, known[key])
             merged.setdefault(section, {})[str(key)] = value
+    _check_safety(merged, acknowledged, source)
     return MappingProxyType(
         {name: MappingProxyType({k: _freeze(v) for k, v in values.items()})
          for name, values in merged.items()}
     )
+
+
+# -- values that would weaken the campaign's rules ----------------------------------------
+ACKNOWLEDGE = "acknowledge"
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    section: str
+    key: str
+    holds: Callable[[Any], bool]
+    why: str  # the campaign rule the default enforces (mission.md: plan 04-KH/BTC III.3)
+
+
+SAFETY_RULES: tuple[SafetyRule, ...] = (
+    SafetyRule("camera", "min_front", lambda v: v >= 1, "the front camera must work (III.3.4)"),
+    SafetyRule("camera", "min_back", lambda v: v >= 1, "a rear camera must work (III.3.4)"),
+    SafetyRule("accounts", "blocking_account_types", lambda v: "com.google" in v,
+               "a Google account left on the phone locks it for the next owner (III.3.5)"),
+    SafetyRule("battery", "min_hours", lambda v: v >= 4,
+               "the battery must last more than 4 hours (III.3.4)"),
+    SafetyRule("battery", "pass_margin", lambda v: v >= 1,
+               "an estimate must clear the minimum to pass"),
+    SafetyRule("wifi", "min_networks", lambda v: v >= 1,
+               "Wi-Fi passes only when it sees a network (III.3.4)"),
+    SafetyRule("cellular", "require_voice", lambda v: v is True,
+               "the phone must receive calls over the mobile network (III.3.4)"),
+    SafetyRule("cellular", "require_data", lambda v: v is True, "4G must work (III.3.4)"),
+    SafetyRule("cellular", "call_test_optional", lambda v: v is False,
+               "receiving a call is tested (III.3.4)"),
+    SafetyRule("appearance", "require_who", lambda v: v is True,
+               "who looked at the phone is recorded"),
+)
+
+
+def _acknowledgements(section: Any, source: str) -> dict[str, str]:
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip()
+            for k, v in section.items()):
+        raise ValueError(f"{source}: section {ACKNOWLEDGE!r} must be 'check.key: why' lines, "
+                         "each with the reason and who decided")
+    return {str(k): str(v).strip() for k, v in section.items()}
+
+
+def weakened(criteria: Mapping[str, Mapping[str, Any]]) -> list[SafetyRule]:
+    """The campaign rules these criteria would no longer enforce."""
+    return [rule for rule in SAFETY_RULES
+            if rule.key in criteria.get(rule.section, {})
+            and not rule.holds(criteria[rule.section][rule.key])]
+
+
+def _check_safety(merged: Mapping[str, Mapping[str, Any]], acknowledged: Mapping[str, str],
+                  source: str) -> None:
+    for rule in weakened(merged):
+        name = f"{rule.section}.{rule.key}"
+        if name not in acknowledged:
+            value = merged[rule.section][rule.key]
+            raise ValueError(
+                f"{source}: section {rule.section!r}, key {rule.key!r}: {value!r} weakens a "
+                f"campaign rule ({rule.why}). If the campaign decided this, say so in the "
+                f"file: '{ACKNOWLEDGE}:' then '  {name}: \"why, and who decided\"'")
+    known = {f"{r.section}.{r.key}" for r in SAFETY_RULES}
+    for name in acknowledged:
+        if name not in known:
+            raise ValueError(f"{source}: section {ACKNOWLEDGE!r}: {name!r} is not a rule that "
+                             f"can be acknowledged (known: {', '.join(sorted(known))})")
 
 
 def _read_yaml(path: Path) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -201,6 +202,49 @@ class PhoneListing:
         return self.state == "device"
 
 
+# What adb prints as the state of a transport (adb transport.cpp to_string(ConnectionState)).
+ADB_STATES = ("device", "offline", "unauthorized", "authorizing", "connecting", "recovery",
+              "rescue", "sideload", "bootloader", "host", "no permissions", "detached")
+_LINE = re.compile(r"^(?P<serial>[^ \t]+)[ \t]+(?P<state>" + "|".join(
+    re.escape(s) for s in sorted(ADB_STATES, key=len, reverse=True)) + r")(?P<rest>(?:[ \t].*)?)$")
+_TRANSPORT = re.compile(r"[ \t]transport_id:(\d+)$")
+
+
+def parse_devices_l(text: str) -> tuple[list[PhoneListing], bool]:
+    """Entries of ``host:devices-l``, and whether the text was clean.
+
+    adb writes one ``\n``-ended line per transport: serial, state, then ``usb:``,
+    ``product:``, ``model:``, ``device:`` and ``transport_id:N`` last. Only ``model`` is
+    sanitised by adb; ``product`` and ``device`` come from the phone as they are, so a line is
+    split on ``\n`` only (never on U+2028 and the other characters ``str.splitlines`` breaks
+    on) and fields on ASCII space and tab only; the transport id is the last field. A line
+    that does not parse, or a transport id claimed twice, makes the text "not clean" (a
+    phone's strings may have forged a line): the caller then asks adb per transport."""
+    phones: list[PhoneListing] = []
+    clean = True
+    seen: set[int] = set()
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        match = _LINE.match(line)
+        tid = _TRANSPORT.search(line)
+        if match is None or tid is None or int(tid.group(1)) in seen:
+            clean = False
+            continue
+        seen.add(int(tid.group(1)))
+        tags: dict[str, str] = {}
+        for token in re.split(r"[ \t]+", match.group("rest").strip()):
+            key, sep, value = token.partition(":")
+            if sep and key in ("product", "model", "device") and key not in tags:
+                tags[key] = value
+        phones.append(PhoneListing(serial=match.group("serial"), state=match.group("state"),
+                                   transport_id=int(tid.group(1)), model=tags.get("model", ""),
+                                   product=tags.get("product", ""),
+                                   device=tags.get("device", "")))
+    return phones, clean
+
+
 class AdbHub:
     """The adb server as a list of phones."""
 
@@ -221,29 +265,42 @@ class AdbHub:
         AdbServer(port=self.port, adb_path=user_adb_path()).start()
 
     def list_phones(self) -> list[PhoneListing]:
+        """``adb devices -l``, read so that a phone's own strings cannot hide it or invent
+        another (see :func:`parse_devices_l`); when the text looks tampered with, each entry
+        is confirmed with adb's own per-transport answers."""
         try:
-            infos = self._client.list(extended=True)
-        except (AdbError, OSError) as exc:
+            with self._client.make_connection() as conn:
+                conn.send_command("host:devices-l")
+                conn.check_okay()
+                text = conn.read_string_block()
+            phones, clean = parse_devices_l(text)
+            if not clean:
+                phones = [p for p in (self._confirmed(p) for p in phones) if p is not None]
+        except (AdbError, OSError, ValueError) as exc:
             raise AdbServerError(
                 Msg("Cannot reach the adb server on port {port}.", {"port": self.port}),
                 detail=str(exc),
             ) from exc
-        phones = []
-        for info in infos:
-            tid = info.transport_id
-            if tid is None:
-                continue
-            phones.append(
-                PhoneListing(
-                    serial=info.serial,
-                    state=info.state,
-                    transport_id=tid,
-                    model=info.tags.get("model", ""),
-                    product=info.tags.get("product", ""),
-                    device=info.tags.get("device", ""),
-                )
-            )
         return sorted(phones, key=lambda p: p.transport_id)
+
+    def _host_query(self, request: str) -> str | None:
+        with self._client.make_connection() as conn:
+            conn.send_command(request)
+            try:
+                conn.check_okay()
+            except AdbError:
+                return None  # no such transport (any more)
+            return conn.read_string_block()
+
+    def _confirmed(self, listing: PhoneListing) -> PhoneListing | None:
+        """The entry as adb's per-transport services tell it (serial and state come from
+        adb, not from the phone's banner); None when adb has no such transport."""
+        prefix = f"host-transport-id:{listing.transport_id}:"
+        serial = self._host_query(prefix + "get-serialno")
+        state = self._host_query(prefix + "get-state")
+        if serial is None or state is None:
+            return None
+        return PhoneListing(serial=serial, state=state, transport_id=listing.transport_id)
 
     def connect(self, address: str, timeout: float = 10.0) -> str:
         """``host:connect`` a network/simulated phone."""

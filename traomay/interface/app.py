@@ -71,10 +71,13 @@ def hub(start: bool = True) -> AdbHub:
     return adb
 
 
-def open_inventory(path: Path | None = None) -> Inventory:
+def open_inventory(path: Path | None = None, *, read_only: bool = False) -> Inventory:
+    """The station's inventory; ``read_only`` for commands that only look (they work on
+    read-only media and never upgrade or change the file)."""
     from traomay.inventory.store import Inventory, default_db_path
 
-    return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station)
+    return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station,
+                     read_only=read_only)
 
 
 def session_config(criteria: Path | None = None, manifest: Path | None = None) -> SessionConfig:

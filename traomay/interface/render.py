@@ -117,11 +117,11 @@ def print_json(data: object) -> None:
 
 def print_error(message: Msg, exit_code: int, detail: str = "") -> None:
     err = console(stderr=True)
-    err.print(Text(_("Error: ") + render(safe_msg(message)), style="bold red"))
+    err.print(Text(_("Error: ") + render(safe_msg(message, 800)), style="bold red"))
     if detail:
         err.print(Text(for_terminal(detail, max_len=400), style="dim"))
     err.print(Text(_("(exit code {code})").format(code=exit_code), style="dim"))
 
 
-def safe_msg(message: Msg) -> Msg:
-    return Msg(message.msgid, {k: for_terminal(v) for k, v in message.args.items()})
+def safe_msg(message: Msg, max_len: int = 200) -> Msg:
+    return Msg(message.msgid, {k: for_terminal(v, max_len) for k, v in message.args.items()})

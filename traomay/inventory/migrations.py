@@ -145,3 +145,11 @@ def m002_check_results(db: Database) -> None:
         foreign_keys=[("run_id", "runs", "id"), ("device_id", "devices", "id")],
     )
     db["check_results"].create_index(["device_id", "check_name", "id"])
+
+
+@migration
+def m003_meta(db: Database) -> None:
+    # Facts about the inventory itself (the campaign key's fingerprint, ...). Device keys
+    # are rewritten as HMACs under the campaign key by the store when it first opens an
+    # inventory with this table (the key is not known inside a migration).
+    db["meta"].create({"key": str, "value": str}, pk="key")

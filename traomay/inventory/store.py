@@ -36,6 +36,13 @@ from sqlite_utils.db import NotFoundError
 from traomay.core.errors import DeviceNotInInventory, InventoryError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult
+from traomay.inventory.campaign_key import (
+    key_check,
+    key_path_for,
+    keyed,
+    load_or_create_key,
+    read_key,
+)
 from traomay.inventory.migrations import SchemaState, apply_pending, schema_state
 
 T = TypeVar("T")
@@ -103,10 +110,14 @@ class Inventory:
     raises InventoryError. Both refuse an inventory written by a newer traomay, untouched."""
 
     def __init__(self, path: Path | str, station: str | None = None, *,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, key: bytes | None = None) -> None:
         self.path = Path(path)
         self.station = station or default_station()
         self.read_only = read_only
+        # The campaign key (traomay.inventory.campaign_key): every device key is stored as
+        # an HMAC under it. By default the campaign.key file beside the inventory (created
+        # on first use by a normal open).
+        self._key = key
         self.immutable = False  # True: read-only media, opened with immutable=1
         self._lock = threading.RLock()
         conn = None
@@ -119,6 +130,7 @@ class Inventory:
             self.db = Database(conn)
             with self._lock:
                 self._prepare()
+                self._adopt_key()
         except InventoryError:
             if conn is not None:
                 conn.close()
@@ -189,6 +201,43 @@ class Inventory:
         self.db.execute("PRAGMA foreign_keys=ON")
         if state.pending:
             self._retry(lambda: self._transaction(self._migrate, immediate=True))
+
+    def _adopt_key(self) -> None:
+        """Load the campaign key; on the first open with it, rewrite the device keys of an
+        inventory made before keys were HMACs; refuse an inventory of another campaign."""
+        key_file = key_path_for(self.path)
+        if self._key is None:
+            self._key = read_key(key_file) if self.read_only else load_or_create_key(key_file)
+        check = key_check(self._key) if self._key is not None else None
+        stored = self._retry(lambda: self.db.execute(
+            "SELECT value FROM meta WHERE key = 'key_check'").fetchone())
+        if stored is not None and check is not None and stored[0] != check:
+            raise InventoryError(Msg(
+                "The inventory {path} belongs to a campaign with another key than {key}: copy "
+                "the campaign's campaign.key file here (or open the right inventory).",
+                {"path": str(self.path), "key": str(key_file)}))
+        if stored is None and not self.read_only and self._key is not None:
+            self._retry(lambda: self._transaction(self._rekey, immediate=True))
+
+    def _rekey(self) -> None:
+        assert self._key is not None
+        if self.db.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone():
+            return  # another process did it first
+        for (old,) in self.db.execute("SELECT key FROM device_keys").fetchall():
+            self.db.execute("UPDATE device_keys SET key = ? WHERE key = ?",
+                            [keyed(self._key, old), old])
+        for dev_id, old in self.db.execute("SELECT id, device_key FROM devices").fetchall():
+            self.db.execute("UPDATE devices SET device_key = ? WHERE id = ?",
+                            [keyed(self._key, old), dev_id])
+        self.db.execute("INSERT INTO meta(key, value) VALUES ('key_check', ?)",
+                        [key_check(self._key)])
+
+    def _k(self, device_key: str) -> str:
+        if self._key is None:  # a read-only open without the key file: reading still works
+            raise InventoryError(Msg(
+                "The campaign key {key} is missing: copy it from another station of the "
+                "campaign.", {"key": str(key_path_for(self.path))}))
+        return keyed(self._key, device_key)
 
     def _migrate(self) -> None:
         # Under the write lock: another process may have migrated since we looked.
@@ -286,7 +335,7 @@ class Inventory:
     def _find_device_id(self, keys: Iterable[str]) -> int | None:
         for key in keys:
             row = self.db.execute(
-                "SELECT device_id FROM device_keys WHERE key = ?", [key]).fetchone()
+                "SELECT device_id FROM device_keys WHERE key = ?", [self._k(key)]).fetchone()
             if row:
                 return int(row[0])
         return None
@@ -313,14 +362,15 @@ class Inventory:
             created = device_id is None
             if created:
                 device_id = self.db["devices"].insert(
-                    {**fields, "device_key": keys[0], "first_seen": now, "last_seen": now,
+                    {**fields, "device_key": self._k(keys[0]), "first_seen": now,
+                     "last_seen": now,
                      "station": self.station}).last_pk
             else:
                 self.db["devices"].update(device_id, {**fields, "last_seen": now})
             for key in keys:
                 self.db.execute(
                     "INSERT OR IGNORE INTO device_keys(key, device_id, added_at, reason) "
-                    "VALUES (?, ?, ?, ?)", [key, device_id, now, "identify"])
+                    "VALUES (?, ?, ?, ?)", [self._k(key), device_id, now, "identify"])
             self._event(device_id, "seen", {"created": created, **(where or {})}, now)
             key = self.db["devices"].get(device_id)["device_key"]
             return DeviceRecord(int(device_id), key, created)
@@ -335,7 +385,7 @@ class Inventory:
             for key in keys:
                 self.db.execute(
                     "INSERT OR IGNORE INTO device_keys(key, device_id, added_at, reason) "
-                    "VALUES (?, ?, ?, ?)", [key, device_id, now, reason])
+                    "VALUES (?, ?, ?, ?)", [self._k(key), device_id, now, reason])
 
         self._write(write)
 

@@ -123,7 +123,7 @@ def explain(
 
     name = parse_name(phone)
     adb = hub(start=False) if name.device_id is None else None
-    with open_inventory() as inv:
+    with open_inventory(read_only=True) as inv:
         device_id = device_id_for(adb, inv, name)
         record = inv.device(device_id)
         verdict = compute_verdict(inv.latest_results(device_id))
@@ -151,3 +151,59 @@ def explain(
                        rows))
     con.print(ui.line(_("Verdict: ") + _(verdict.verdict.upper()),
                       ui.STATUS_STYLE.get(verdict.verdict, "")))
+
+
+@app.command()
+def criteria(
+    path: Annotated[Path | None, typer.Option("--criteria", help="criteria.yaml")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The thresholds in force: every check's values, which ones differ from the defaults,
+    and any campaign rule the file acknowledges weakening."""
+    from traomay.checks.criteria import active_criteria
+    from traomay.core.errors import BadInputError
+    from traomay.core.msg import Msg
+    from traomay.interface import render as ui
+
+    try:
+        active = active_criteria(path)
+    except (ValueError, OSError) as exc:
+        raise BadInputError(Msg("The criteria file is broken: {error}", {"error": str(exc)})) \
+            from None
+    if as_json:
+        ui.print_json({"source": active.source,
+                       "criteria": {k: dict(v) for k, v in active.values.items()},
+                       "acknowledged": dict(active.acknowledged)})
+        return
+    rows = []
+    for section, values in active.values.items():
+        for key, value in values.items():
+            default = active.defaults.get(section, {}).get(key)
+            changed = _plain(value) != _plain(default)
+            rows.append([ui.check_label(section), ui.cell(key), ui.cell(_shown(value), max_len=80),
+                         ui.cell(_("changed (default {value})").format(value=_shown(default))
+                                 if changed else "", "yellow" if changed else "", max_len=80)])
+    con = ui.console()
+    con.print(ui.table(_("Criteria in force, from {source}").format(source=active.source),
+                       [_("Check"), _("Setting"), _("Value"), _("Note")], rows))
+    for rule, why in active.acknowledged.items():
+        ui.say(Msg("Weaker than the campaign rule, acknowledged: {rule} ({why})",
+                   {"rule": rule, "why": why}), "bold yellow")
+
+
+def _plain(value: Any) -> Any:
+    """Frozen criteria (tuples, read-only mappings) as plain lists and dicts."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _shown(value: Any) -> str:
+    value = _plain(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
