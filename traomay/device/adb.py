@@ -13,6 +13,8 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -98,31 +100,50 @@ class AdbServer:
         return env
 
     def start(self, timeout: float = 20.0) -> None:
+        """Run ``adb start-server`` and wait until the server answers on the port.
+
+        ``start-server`` leaves a daemon running after it exits, and that daemon inherits
+        the handles adb was started with. On Windows adb.exe starts its server with
+        inherited handles, so a pipe of ours given as stdout would stay open as long as the
+        server runs: reading it to the end (what ``subprocess.run`` with a pipe does) would
+        wait for the whole ``timeout`` and report a failure while adb runs (seen with
+        AdvancedSharpAdbClient, issue 123). So no pipe is given: stdin is the null device,
+        stdout and stderr an anonymous temporary file read back for the error message, and
+        on Windows the server gets no console of ours and its own process group (Ctrl-C in
+        our console does not stop it)."""
         if _port_answers(self.host, self.port):
             return
-        try:
-            proc = subprocess.run(
-                [self.adb_path, "-P", str(self.port), "start-server"],
-                env=self.env(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise AdbServerError(
-                Msg("Could not start the adb server on port {port}.", {"port": self.port}),
-                detail=str(exc),
-            ) from exc
-        deadline = time.monotonic() + timeout
-        while not _port_answers(self.host, self.port):
-            if time.monotonic() > deadline:
+        flags = 0
+        if sys.platform == "win32":
+            flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+        with tempfile.TemporaryFile() as log:
+            try:
+                subprocess.run(
+                    [self.adb_path, "-P", str(self.port), "start-server"],
+                    env=self.env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout,
+                    check=False,
+                    close_fds=True,
+                    creationflags=flags,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
                 raise AdbServerError(
                     Msg("Could not start the adb server on port {port}.", {"port": self.port}),
-                    detail=proc.stdout.decode("utf-8", "replace"),
-                )
-            time.sleep(0.05)
+                    detail=str(exc),
+                ) from exc
+            deadline = time.monotonic() + timeout
+            while not _port_answers(self.host, self.port):
+                if time.monotonic() > deadline:
+                    log.seek(0)
+                    raise AdbServerError(
+                        Msg("Could not start the adb server on port {port}.",
+                            {"port": self.port}),
+                        detail=log.read(20000).decode("utf-8", "replace"),
+                    )
+                time.sleep(0.05)
         self.started_here = True
 
     def stop(self) -> None:
@@ -282,6 +303,28 @@ class AdbHub:
                 detail=str(exc),
             ) from exc
         return sorted(phones, key=lambda p: p.transport_id)
+
+    def track_changes(self, stop: threading.Event) -> Iterator[str]:
+        """Each ``host:track-devices`` report (a wake-up signal for the station; the listing
+        stays the truth). Ends when ``stop`` is set or the server goes away."""
+        with self._client.make_connection() as conn:
+            conn.send_command("host:track-devices")
+            conn.check_okay()
+            conn.conn.settimeout(0.5)
+            while not stop.is_set():
+                try:
+                    yield conn.read_string_block()
+                except TimeoutError:
+                    continue
+
+    def reconnect_offline(self) -> None:
+        """``adb reconnect offline``: adb drops and reopens transports stuck offline."""
+        try:
+            with self._client.make_connection() as conn:
+                conn.send_command("host:reconnect-offline")
+                conn.check_okay()
+        except (AdbError, OSError):
+            pass
 
     def _host_query(self, request: str) -> str | None:
         with self._client.make_connection() as conn:

@@ -18,7 +18,6 @@ import os
 import random
 import socket
 import sqlite3
-import sys
 import threading
 import time
 import zlib
@@ -33,6 +32,7 @@ from sqlite_utils.db import NotFoundError
 
 # DeviceNotInInventory lives in core.errors; imported here so store.DeviceNotInInventory
 # (what resolve_device raises) is the same class callers catch.
+from traomay.core.campaign import CampaignFolder, find_folder
 from traomay.core.errors import DeviceNotInInventory, InventoryError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult
@@ -43,6 +43,7 @@ from traomay.inventory.campaign_key import (
     load_or_create_key,
     read_key,
 )
+from traomay.inventory import readable
 from traomay.inventory.migrations import SchemaState, apply_pending, schema_state
 
 T = TypeVar("T")
@@ -70,18 +71,16 @@ def _is_busy(exc: BaseException) -> bool:
     return "is locked" in str(exc).lower()  # "database is locked", "database table is locked"
 
 
-def default_db_path() -> Path:
-    """``$TRAOMAY_DB``, else the per-user data folder:
-    Windows ``%LOCALAPPDATA%\\traomay\\inventory.sqlite``, elsewhere
+def default_db_path(folder: CampaignFolder | None = None) -> Path:
+    """``$TRAOMAY_DB``, else the campaign folder's ``inventory.sqlite`` (``folder``, default
+    :func:`~traomay.core.campaign.find_folder`). With no campaign folder chosen that is the
+    per-user data folder, where the inventory always lived: Windows
+    ``%LOCALAPPDATA%\\traomay\\inventory.sqlite``, elsewhere
     ``$XDG_DATA_HOME/traomay/inventory.sqlite`` (``~/.local/share/...``)."""
     explicit = os.environ.get("TRAOMAY_DB")
     if explicit:
         return Path(explicit)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "traomay" / "inventory.sqlite"
+    return (folder or find_folder()).inventory_file
 
 
 def default_station() -> str:
@@ -131,6 +130,8 @@ class Inventory:
             with self._lock:
                 self._prepare()
                 self._adopt_key()
+                if not read_only:
+                    self._refresh_readable()
         except InventoryError:
             if conn is not None:
                 conn.close()
@@ -219,6 +220,19 @@ class Inventory:
         if stored is None and not self.read_only and self._key is not None:
             self._retry(lambda: self._transaction(self._rekey, immediate=True))
 
+    def _refresh_readable(self) -> None:
+        """The readable views and their Vietnamese words match this code (readable.py)."""
+        rows = readable.vocabulary_rows()
+        mark = readable.fingerprint(rows)
+        if self._retry(lambda: readable.stored_fingerprint(self.db)) == mark:
+            return
+
+        def write() -> None:
+            if readable.stored_fingerprint(self.db) != mark:  # another process did it
+                readable.rewrite(self.db, rows, mark)
+
+        self._retry(lambda: self._transaction(write, immediate=True))
+
     def _rekey(self) -> None:
         assert self._key is not None
         if self.db.execute("SELECT 1 FROM meta WHERE key = 'key_check'").fetchone():
@@ -231,6 +245,11 @@ class Inventory:
                             [keyed(self._key, old), dev_id])
         self.db.execute("INSERT INTO meta(key, value) VALUES ('key_check', ?)",
                         [key_check(self._key)])
+
+    def fingerprint(self, kind: str, value: str) -> str:
+        """An identifier kept only as an HMAC under the campaign key (e.g. the android_id
+        before an erase, to see that it changed)."""
+        return self._k(f"{kind}-{value}")
 
     def _k(self, device_key: str) -> str:
         if self._key is None:  # a read-only open without the key file: reading still works
@@ -478,6 +497,7 @@ class Inventory:
                 "run_id": run_id, "device_id": device_id, "check_name": r.name,
                 "status": r.status.value,
                 "summary": json.dumps(r.summary.to_json(), ensure_ascii=False),
+                "summary_vi": readable.render_vi(r.summary),
                 "measurements": json.dumps(dict(r.measurements), ensure_ascii=False, default=str),
                 "at": now} for r in results])
             self._event(device_id, kind, {"run_id": run_id,
@@ -491,14 +511,17 @@ class Inventory:
         return self._read(lambda: self._latest_results(device_id))
 
     def _latest_results(self, device_id: int) -> dict[str, dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT c.* FROM check_results c JOIN (SELECT check_name, MAX(id) AS id "
-            "FROM check_results WHERE device_id = ? GROUP BY check_name) m ON c.id = m.id "
-            "ORDER BY c.id", [device_id]).fetchall()
-        cols = [d[0] for d in self.db.execute("SELECT * FROM check_results LIMIT 0").description]
+        # Newest by time, then id: rows merged from another station get higher ids than
+        # this station's even when they are older.
+        cursor = self.db.execute(
+            "SELECT * FROM (SELECT c.*, row_number() OVER (PARTITION BY check_name "
+            "ORDER BY at DESC, id DESC) AS newest FROM check_results c WHERE device_id = ?) "
+            "WHERE newest = 1 ORDER BY id", [device_id])
+        cols = [d[0] for d in cursor.description]
         out = {}
-        for row in rows:
+        for row in cursor.fetchall():
             rec = dict(zip(cols, row, strict=True))
+            del rec["newest"]
             rec["summary"] = Msg.from_json(json.loads(rec["summary"]))
             rec["measurements"] = json.loads(rec["measurements"])
             out[rec["check_name"]] = rec

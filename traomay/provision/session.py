@@ -11,6 +11,7 @@ server that cannot be reached ``AdbServerError`` (6), an inventory that cannot b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,15 @@ class Installed:
     apps: AppsReport
     run_id: int
     verdict: Verdict
+
+
+@dataclass(frozen=True)
+class EraseCheck:
+    """Whether the phone that came back was erased, and the evidence (recorded)."""
+
+    verified: bool
+    why: str  # what was missing, when not verified
+    evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,6 +202,62 @@ class PhoneSession:
     def follow(self, listing: PhoneListing) -> None:
         """The phone came back on ``listing`` (after an unplug the probe watched)."""
         self._relink(listing)
+
+    # -- the erase by the volunteer (station) ----------------------------------------------
+    def request_erase(self) -> None:
+        """Record what the phone looks like before the volunteer erases it from Settings
+        (its android_id only as an HMAC, its number of user-installed apps)."""
+        self.inventory.add_event(self.device_id, "erase_requested", {
+            "android_id": self._aid(), "third_party_apps": self._third_party_apps(),
+            "transport": self.listing.transport_id})
+
+    def verify_erase(self) -> EraseCheck:
+        """The phone came back after an erase was asked for: its android_id must have
+        changed (Android makes a new one at every factory reset) and no Google account may
+        be left. Recorded as ``erased`` (with the evidence the certificate cites) or
+        ``erase_unverified``."""
+        asked = next((e for e in reversed(self.inventory.events(self.device_id))
+                      if e["kind"] == "erase_requested"), None)
+        before = json.loads(asked["data"]) if asked else {}
+        accounts = self.accounts()
+        props = self.identity.props
+        evidence = {
+            "method": "settings_factory_reset",
+            "android_id_changed": bool(before.get("android_id")) and
+            before.get("android_id") != self._aid(),
+            "google_accounts_after": accounts.measurements.get("google_accounts"),
+            "third_party_apps_before": before.get("third_party_apps"),
+            "third_party_apps_after": self._third_party_apps(),
+            # File-based encryption: the reset destroyed the keys (a cryptographic erase).
+            "crypto_type": props.get("ro.crypto.type", ""),
+            "crypto_state": props.get("ro.crypto.state", ""),
+            "security_patch": props.get("ro.build.version.security_patch", ""),
+            "sdk": self.identity.sdk,
+            "transport_before": before.get("transport"),
+            "transport_after": self.listing.transport_id,
+        }
+        missing = []
+        if not evidence["android_id_changed"]:
+            missing.append("android_id unchanged")
+        if accounts.status is not Status.PASS:
+            missing.append("accounts not clear")
+        if missing:
+            self.inventory.add_event(self.device_id, "erase_unverified",
+                                     {**evidence, "why": ", ".join(missing)})
+            return EraseCheck(False, ", ".join(missing), evidence)
+        self.inventory.add_event(self.device_id, "erased", evidence)
+        self._update(stage="reset")
+        return EraseCheck(True, "", evidence)
+
+    def _aid(self) -> str:
+        aid = self.identity.android_id
+        return self.inventory.fingerprint("aid", aid) if aid else ""
+
+    def _third_party_apps(self) -> int | None:
+        out = self.link.shell("pm list packages -3", timeout=30.0)
+        if out.failed:
+            return None
+        return sum(1 for line in out.output.splitlines() if line.startswith("package:"))
 
     # -- apps and finalize ---------------------------------------------------------------
     def install(self) -> Installed:
