@@ -483,8 +483,9 @@ class Inventory:
     # -- check runs --------------------------------------------------------------------
     def record_run(self, device_id: int, kind: str, started_at: str,
                    results: list[CheckResult], raw_outputs: Mapping[str, str],
-                   round_trips: int) -> int:
-        """One inspection/recheck with all its results, in one transaction."""
+                   round_trips: int, event: Mapping[str, Any] | None = None) -> int:
+        """One inspection/recheck with all its results, in one transaction; ``event``: more
+        data for the run's event (an install's outcomes)."""
         raw = zlib.compress(json.dumps(dict(raw_outputs), ensure_ascii=False).encode("utf-8"), 6)
         now = utc_now()
 
@@ -501,7 +502,8 @@ class Inventory:
                 "measurements": json.dumps(dict(r.measurements), ensure_ascii=False, default=str),
                 "at": now} for r in results])
             self._event(device_id, kind, {"run_id": run_id,
-                                          "checks": [r.name for r in results]}, now)
+                                          "checks": [r.name for r in results],
+                                          **(event or {})}, now)
             return int(run_id)
 
         return self._write(write)

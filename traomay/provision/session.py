@@ -266,10 +266,10 @@ class PhoneSession:
         started = utc_now()
         report = install_manifest_apps(self.link, manifest)
         raw = {o.app: o.device_output for o in report.outcomes}
-        run_id = self.inventory.record_run(self.device_id, "install", started,
-                                           [report.result], raw, round_trips=0)
-        self.inventory.add_event(self.device_id, "install",
-                                 {"outcomes": [o.to_json() for o in report.outcomes]})
+        run_id = self.inventory.record_run(
+            self.device_id, "install", started, [report.result], raw, round_trips=0,
+            event={"outcomes": [o.to_json() for o in report.outcomes],
+                   "bytes_pushed": report.bytes_pushed})
         ok = report.result.status is Status.PASS
         return Installed(report, run_id, self._update(stage="installed" if ok else None))
 
