@@ -15,10 +15,11 @@ USB phone would.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from traomay.simulator.phone_api import SimulatedPhone
@@ -260,6 +261,18 @@ class SimulatedHub:
     @staticmethod
     async def _begin_reboot(server: PhoneServer, seconds: float) -> None:
         server.begin_reboot(seconds)
+
+    def act(self, which: int, fn: Callable[[Any, PhoneServer], Any],
+            timeout: float = 15.0) -> Any:
+        """Run ``fn(phone, server)`` on the hub's loop, where every phone-model call runs
+        (a person's action on the phone, simulator/actions.py); awaited if it is async."""
+        server = self.servers[self.index_of(which)]
+
+        async def run() -> Any:
+            result = fn(server.phone, server)
+            return await result if inspect.isawaitable(result) else result
+
+        return self._call(run(), timeout)
 
     def wait_settled(self, timeout: float = 15.0) -> None:
         """Until adb lists every phone as device/unauthorized/recovery/..."""

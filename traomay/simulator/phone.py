@@ -133,6 +133,13 @@ class Phone:
         self.clock: Callable[[], float] = time.monotonic
         self.time_scale = 1.0
         self.usb_connected = True
+        # The profile's battery as its donor left it on the hub: the source it charges from,
+        # and a worn port (the profile drains although plugged in: it drains on any charger).
+        b = profile.battery
+        self._charger = b.plugged
+        self._worn_port = b.plugged != "none" and b.status == "discharging"
+        self._status_on_power = b.status if b.plugged != "none" and b.status in (
+            "charging", "full", "not_charging") else "charging"
         self._unplugged_at: float | None = None
         self._screen_timeout_at_unplug_ms = 0
         self._level = float(profile.battery.level)
@@ -321,24 +328,61 @@ class Phone:
         ``screen_off_timeout`` keeps it on; on replug the new level shows in dumpsys."""
         if connected == self.usb_connected:
             return
+        was_powered = self.powered
         self.usb_connected = connected
-        if not connected:
+        self._power_changed(was_powered)
+
+    @property
+    def charger(self) -> str:
+        """What powers the phone while its cable is in: "usb" (the station's hub), "ac" (a
+        wall charger, or a hub port that charges as one) or "none" (a port that gives no
+        power)."""
+        return self._charger
+
+    @property
+    def powered(self) -> bool:
+        return self.usb_connected and self._charger != "none"
+
+    def set_charger(self, source: str) -> None:
+        """The volunteer changes the charger while the phone stays on the hub for data
+        (``traomay sim do PHONE charger-wall``). Off power the level drops as in an unplug;
+        dumpsys battery shows the source, and "discharging" without one. A phone whose
+        profile drains while plugged in (a worn charging port) drains on any charger."""
+        if source not in ("ac", "usb", "none"):
+            raise ValueError(f"charger source {source!r}: ac, usb or none")
+        was_powered = self.powered
+        self._charger = source
+        self._power_changed(was_powered)
+
+    def _power_changed(self, was_powered: bool) -> None:
+        now_powered = self.powered
+        if was_powered and not now_powered:
             self._unplugged_at = self.clock()
             if int(self._level) != self.profile.battery.level:  # the profile was swapped
                 self._level = float(self.profile.battery.level)
             timeout = self.settings["system"].get("screen_off_timeout", "30000")
             self._screen_timeout_at_unplug_ms = int(timeout) if timeout.isdigit() else 30000
-            return
-        if self._unplugged_at is None:
-            return
-        hours = (self.clock() - self._unplugged_at) * self.time_scale / 3600.0
-        self._unplugged_at = None
-        on_hours = min(hours, self._screen_timeout_at_unplug_ms / 3_600_000.0)
-        drop = (on_hours * self.drain_percent_per_hour(True)
-                + (hours - on_hours) * self.drain_percent_per_hour(False))
-        self._level = max(0.0, self._level - drop)
-        battery = dataclasses.replace(self.profile.battery, level=int(self._level))
+        elif now_powered and not was_powered and self._unplugged_at is not None:
+            hours = (self.clock() - self._unplugged_at) * self.time_scale / 3600.0
+            self._unplugged_at = None
+            on_hours = min(hours, self._screen_timeout_at_unplug_ms / 3_600_000.0)
+            drop = (on_hours * self.drain_percent_per_hour(True)
+                    + (hours - on_hours) * self.drain_percent_per_hour(False))
+            self._level = max(0.0, self._level - drop)
+        battery = dataclasses.replace(self.profile.battery, level=int(self._level),
+                                      **self._power_fields(now_powered))
         self.profile = dataclasses.replace(self.profile, battery=battery)
+
+    def _power_fields(self, powered: bool) -> dict[str, str]:
+        """dumpsys battery's source and status for the power the phone has now."""
+        if not powered:
+            return {"plugged": "none", "status": "discharging"}
+        if self._worn_port:
+            return {"plugged": self._charger, "status": "discharging"}
+        status = self._status_on_power
+        if status == "charging" and self._level >= 100:
+            status = "full"
+        return {"plugged": self._charger, "status": status}
 
     # --- sync: a tiny filesystem --------------------------------------------------------
     @staticmethod

@@ -127,6 +127,18 @@ class Package:
 
 
 @dataclass(frozen=True)
+class Training:
+    """What a trainee meets on this phone in ``traomay sim``: the verdict a volunteer
+    reaches by following the screen, the person's actions it takes (``traomay sim do``;
+    names in simulator/actions.py), and what the volunteer sees when looking at it."""
+
+    verdict: str = "pass"  # pass | fail
+    actions: tuple[str, ...] = ()
+    screen: str = "ok"  # ok | cracked (traomay attest --screen)
+    back: str = "ok"  # ok | bulging (traomay attest --back)
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -148,6 +160,8 @@ class Profile:
     features: tuple[str, ...]
     auth_required: bool = False
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
+    description_vi: str = ""  # shown by `traomay sim --list` in Vietnamese
+    training: Training = field(default_factory=Training)
 
     @property
     def sdk(self) -> int:
@@ -237,6 +251,21 @@ def _storage_total(r: _Reader) -> int:
     return total
 
 
+def _training(r: _Reader) -> Training:
+    from traomay.simulator.actions import ACTIONS
+
+    if "training" not in r.data:
+        return Training()
+    t = r.sub("training")
+    actions = tuple(str(a) for a in t.get("actions", list, []))
+    unknown = [a for a in actions if a not in ACTIONS]
+    if unknown:
+        raise ProfileError(f"{t.where}.actions: {unknown[0]!r} not one of {sorted(ACTIONS)}")
+    return Training(verdict=t.choice("verdict", ("pass", "fail")), actions=actions,
+                    screen=t.choice("screen", ("ok", "cracked"), "ok"),
+                    back=t.choice("back", ("ok", "bulging"), "ok"))
+
+
 def parse_profile(data: Any, where: str = "profile") -> Profile:
     """Validate a decoded YAML document and build a Profile."""
     r = _Reader(where, data)
@@ -290,6 +319,8 @@ def parse_profile(data: Any, where: str = "profile") -> Profile:
         auth_required=r.get("auth_required", bool, False),
         settings={ns: {str(k): str(v) for k, v in (vals or {}).items()}
                   for ns, vals in settings.items()},
+        description_vi=r.get("description_vi", str, ""),
+        training=_training(r),
     )
 
 
