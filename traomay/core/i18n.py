@@ -68,3 +68,15 @@ def render(msg: Msg) -> str:
             return msg.msgid.format(**msg.args)
         except (KeyError, IndexError, ValueError):
             return msg.msgid
+
+
+def render_in(msg: Msg, lang: str) -> str:
+    """``msg`` in ``lang`` whatever the command's language: what the inventory keeps for
+    people to read (always Vietnamese) and the district's forms."""
+    catalog: gettext.NullTranslations = (
+        gettext.NullTranslations() if lang == "en"
+        else gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True))
+    try:
+        return catalog.gettext(msg.msgid).format(**msg.args)
+    except (KeyError, IndexError, ValueError):
+        return msg.plain()

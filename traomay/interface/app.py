@@ -105,7 +105,7 @@ def phone_session(name: str, *, criteria: Path | None = None,
         yield session
 
 
-COMMAND_MODULES = ("phones", "checks", "operator", "changes", "manifest", "sim")
+COMMAND_MODULES = ("phones", "checks", "operator", "changes", "manifest", "sim", "outputs")
 
 
 def _register_commands() -> None:

@@ -153,3 +153,68 @@ def m003_meta(db: Database) -> None:
     # are rewritten as HMACs under the campaign key by the store when it first opens an
     # inventory with this table (the key is not known inside a migration).
     db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+# A random (version 4) UUID in SQL, for rows written by any program: unique across the
+# stations of a campaign, so merged inventories never confuse two phones, events or runs.
+UUID_SQL = (
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+    "substr(lower(hex(randomblob(2))), 2) || '-' || "
+    "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || "
+    "'-' || lower(hex(randomblob(6)))"
+)
+
+
+@migration
+def m004_outputs(db: Database) -> None:
+    # Issue 12 (outputs). Existing rows keep their ids and data; they gain a uid.
+    # 1. Identifiers unique across stations: phones, events, runs. New rows get one from a
+    #    trigger (whoever writes them); a merge copies the other station's uid as is.
+    for table in ("devices", "events", "runs"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
+        db.execute(f"UPDATE {table} SET uid = {UUID_SQL} WHERE uid IS NULL")
+        db.execute(f"CREATE UNIQUE INDEX idx_{table}_uid ON {table}(uid)")
+        db.execute(f"CREATE TRIGGER {table}_uid AFTER INSERT ON {table} "
+                   f"WHEN NEW.uid IS NULL BEGIN "
+                   f"UPDATE {table} SET uid = {UUID_SQL} WHERE id = NEW.id; END")
+    # 2. How the phone came in: over adb, or entered by hand (iPhones, dead phones).
+    db.execute("ALTER TABLE devices ADD COLUMN entry TEXT NOT NULL DEFAULT 'adb'")
+    # 3. The summary in Vietnamese, rendered when written (SQL cannot fill a message's
+    #    arguments), so the readable views and a spreadsheet show it as is.
+    db.execute("ALTER TABLE check_results ADD COLUMN summary_vi TEXT")
+    from traomay.inventory.readable import summary_vi
+
+    rows = db.execute("SELECT id, summary FROM check_results").fetchall()
+    db.conn.executemany("UPDATE check_results SET summary_vi = ? WHERE id = ?",
+                        [(summary_vi(text), row_id) for row_id, text in rows])
+    # The latest result of a check is the newest by time (then id): after a merge, another
+    # station's older rows get higher ids.
+    db.execute("CREATE INDEX idx_check_results_latest ON "
+               "check_results(device_id, check_name, at, status)")
+    # A phone's keys (merging looks them up by phone); the newest phones first (traomay list).
+    db.execute("CREATE INDEX idx_device_keys_device ON device_keys(device_id)")
+    db.execute("CREATE INDEX idx_devices_last_seen ON devices(last_seen)")
+    # 4. Intake (mẫu số 1): who gave the phone, for which donor unit, when, its condition.
+    #    One per phone.
+    db["intakes"].create({
+        "id": int, "uid": str, "device_id": int, "station": str, "at": str,
+        "receipt_no": str, "donor_name": str, "donor_phone": str, "donor_unit": str,
+        "condition": str, "note": str, "received_by": str,
+    }, pk="id", foreign_keys=[("device_id", "devices", "id")],
+        not_null={"uid", "device_id", "station", "at", "donor_name", "donor_unit"})
+    db.execute("CREATE UNIQUE INDEX idx_intakes_uid ON intakes(uid)")
+    db.execute("CREATE UNIQUE INDEX idx_intakes_device ON intakes(device_id)")
+    db.execute("CREATE INDEX idx_intakes_unit ON intakes(donor_unit, at)")
+    # 5. Certificates issued (their signature is checked with the campaign key; a newer
+    #    certificate for the same phone revokes the older one).
+    db["certificates"].create({
+        "id": str, "device_id": int, "station": str, "issued_at": str, "verdict": str,
+        "payload": str, "revoked_at": str, "revoked_reason": str,
+    }, pk="id", foreign_keys=[("device_id", "devices", "id")],
+        not_null={"device_id", "station", "issued_at", "payload"})
+    db.execute("CREATE INDEX idx_certificates_device ON certificates(device_id)")
+    # 6. Words for the readable views (statuses, stages, check names) in Vietnamese and
+    #    English. The store fills it from the message catalog and (re)creates the views
+    #    whenever they differ from this code's (traomay.inventory.readable.refresh).
+    db["vocabulary"].create({"kind": str, "key": str, "vi": str, "en": str},
+                            pk=("kind", "key"))

@@ -36,6 +36,7 @@ from traomay.core.campaign import CampaignFolder, find_folder
 from traomay.core.errors import DeviceNotInInventory, InventoryError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult
+from traomay.inventory import readable
 from traomay.inventory.campaign_key import (
     key_check,
     key_path_for,
@@ -129,6 +130,8 @@ class Inventory:
             with self._lock:
                 self._prepare()
                 self._adopt_key()
+                if not read_only:
+                    self._refresh_readable()
         except InventoryError:
             if conn is not None:
                 conn.close()
@@ -216,6 +219,19 @@ class Inventory:
                 {"path": str(self.path), "key": str(key_file)}))
         if stored is None and not self.read_only and self._key is not None:
             self._retry(lambda: self._transaction(self._rekey, immediate=True))
+
+    def _refresh_readable(self) -> None:
+        """The readable views and their Vietnamese words match this code (readable.py)."""
+        rows = readable.vocabulary_rows()
+        mark = readable.fingerprint(rows)
+        if self._retry(lambda: readable.stored_fingerprint(self.db)) == mark:
+            return
+
+        def write() -> None:
+            if readable.stored_fingerprint(self.db) != mark:  # another process did it
+                readable.rewrite(self.db, rows, mark)
+
+        self._retry(lambda: self._transaction(write, immediate=True))
 
     def _rekey(self) -> None:
         assert self._key is not None
@@ -482,6 +498,7 @@ class Inventory:
                 "run_id": run_id, "device_id": device_id, "check_name": r.name,
                 "status": r.status.value,
                 "summary": json.dumps(r.summary.to_json(), ensure_ascii=False),
+                "summary_vi": readable.render_vi(r.summary),
                 "measurements": json.dumps(dict(r.measurements), ensure_ascii=False, default=str),
                 "at": now} for r in results])
             self._event(device_id, kind, {"run_id": run_id,
