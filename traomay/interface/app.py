@@ -105,7 +105,8 @@ def phone_session(name: str, *, criteria: Path | None = None,
         yield session
 
 
-COMMAND_MODULES = ("phones", "checks", "operator", "changes", "manifest", "sim", "outputs")
+COMMAND_MODULES = ("station", "phones", "checks", "operator", "changes", "manifest", "sim",
+                   "outputs")
 
 
 def _register_commands() -> None:
