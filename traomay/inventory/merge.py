@@ -91,17 +91,36 @@ def _open_source(inventory: Inventory, path: Path) -> None:
             "with traomay at its station, then merge it.", {"path": str(path)}))
 
 
+def _verdicts(inventory: Inventory, device_ids: list[int]) -> dict[int, str]:
+    """The verdict of each phone from its newest result of each criterion, by time."""
+    latest: dict[int, dict[str, dict[str, str]]] = {i: {} for i in device_ids}
+    db = inventory.db
+    db.execute("DROP TABLE IF EXISTS temp.m_touched")
+    db.execute("CREATE TEMP TABLE m_touched(id INTEGER PRIMARY KEY)")
+    db.conn.executemany("INSERT INTO m_touched(id) VALUES (?)", [(i,) for i in device_ids])
+    for device_id, check, status, _at in db.execute(
+            "SELECT device_id, check_name, status, MAX(at) FROM main.check_results "
+            "WHERE device_id IN (SELECT id FROM m_touched) GROUP BY device_id, check_name"):
+        latest[int(device_id)][str(check)] = {"status": str(status)}  # the MAX(at) row
+    db.execute("DROP TABLE temp.m_touched")
+    return {i: compute_verdict(rows).verdict for i, rows in latest.items()}
+
+
 def merge(inventory: Inventory, path: Path | str) -> MergeReport:
     """Merge the inventory at ``path`` into ``inventory`` (see the module docstring)."""
     source = Path(path)
     _open_source(inventory, source)
     with inventory._lock:  # noqa: SLF001 - one writer thread on this connection
         db = inventory.db
+        cache = db.execute("PRAGMA cache_size").fetchone()[0]
+        # A large page cache while tens of thousands of rows go into the indexes.
+        db.execute("PRAGMA cache_size = -262144")
         db.execute("ATTACH DATABASE ? AS other", [str(source)])
         try:
             return inventory._write(lambda: _merge(inventory, source))  # noqa: SLF001
         finally:
             db.execute("DETACH DATABASE other")
+            db.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def _merge(inventory: Inventory, source: Path) -> MergeReport:
@@ -133,9 +152,14 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
     x("""UPDATE m_dev SET new = 1, nid = (SELECT d.id FROM main.devices d
            WHERE d.uid = (SELECT od.uid FROM other.devices od WHERE od.id = m_dev.oid))
          WHERE nid IS NULL""")
-    # Phones known here: the earliest first sighting, the latest last one, the furthest
-    # stage (the verdict is computed again below from the merged results).
+    # Phones known here: the uid of the record seen first (so every station that merges
+    # the same inventories names the phone alike), the earliest first sighting, the latest
+    # last one, the furthest stage (the verdict is computed again below from the results).
     x(f"""UPDATE main.devices SET
+           uid = (SELECT CASE WHEN od.first_seen < devices.first_seen OR (od.first_seen =
+             devices.first_seen AND od.uid < devices.uid) THEN od.uid ELSE devices.uid END
+             FROM m_dev m JOIN other.devices od ON od.id = m.oid
+             WHERE m.nid = devices.id AND m.new = 0 ORDER BY od.first_seen, od.uid LIMIT 1),
            first_seen = MIN(first_seen, (SELECT od.first_seen FROM m_dev m
              JOIN other.devices od ON od.id = m.oid WHERE m.nid = devices.id AND m.new = 0
              ORDER BY od.first_seen LIMIT 1)),
@@ -171,9 +195,12 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
     # 3. Events not here yet, with their station; run_id pointed at the run's id here.
     cols = _columns(inventory, "events")
     picked = ", ".join({"device_id": "md.nid", "data": """CASE
-           WHEN json_valid(e.data) AND json_type(e.data, '$.run_id') = 'integer'
-           THEN json_set(e.data, '$.run_id', (SELECT y.id FROM other.runs r
-             JOIN main.runs y ON y.uid = r.uid WHERE r.id = json_extract(e.data, '$.run_id')))
+           WHEN instr(e.data, '"run_id"') AND json_valid(e.data)
+             AND json_type(e.data, '$.run_id') = 'integer'
+           THEN json_set(e.data, '$.run_id', COALESCE(
+             (SELECT mr.nid FROM m_run mr WHERE mr.oid = json_extract(e.data, '$.run_id')),
+             (SELECT y.id FROM other.runs r JOIN main.runs y ON y.uid = r.uid
+              WHERE r.id = json_extract(e.data, '$.run_id'))))
            ELSE e.data END"""}.get(c, "e." + c) for c in cols)
     events = x(f"""INSERT INTO main.events({', '.join(cols)}) SELECT {picked}
          FROM other.events e LEFT JOIN m_dev md ON md.oid = e.device_id
@@ -207,11 +234,9 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
         """SELECT DISTINCT md.nid FROM m_dev md WHERE md.new = 0 AND EXISTS (
              SELECT 1 FROM other.check_results c JOIN m_run mr ON mr.oid = c.run_id
              WHERE c.device_id = md.oid)""").fetchall()]
-    verdicts = {}
-    for device_id in touched:
-        verdict = compute_verdict(inventory._latest_results(device_id)).verdict  # noqa: SLF001
-        verdicts[device_id] = verdict
-        x("UPDATE main.devices SET verdict = ? WHERE id = ?", [verdict, device_id])
+    verdicts = _verdicts(inventory, touched)
+    db.conn.executemany("UPDATE main.devices SET verdict = ? WHERE id = ?",
+                        [(v, k) for k, v in verdicts.items()])
     stations = tuple(r[0] for r in x(
         "SELECT DISTINCT station FROM other.events ORDER BY station").fetchall())
     for temp in ("m_dev", "m_run", "new_runs"):

@@ -218,3 +218,11 @@ def m004_outputs(db: Database) -> None:
     #    whenever they differ from this code's (traomay.inventory.readable.refresh).
     db["vocabulary"].create({"kind": str, "key": str, "vi": str, "en": str},
                             pk=("kind", "key"))
+
+
+@migration
+def m006_outputs_one_index_for_latest_results(db: Database) -> None:
+    # The newest result of each criterion is read through idx_check_results_latest
+    # (device_id, check_name, at, status; m004); the older (device_id, check_name, id)
+    # index only slowed every write (a district merge inserts hundreds of thousands).
+    db.execute("DROP INDEX IF EXISTS idx_check_results_device_id_check_name_id")

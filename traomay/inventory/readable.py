@@ -69,7 +69,7 @@ _VN = "'+7 hours'"
 VIEWS: Mapping[str, str] = {
     # One row per phone: what it is, where it stands, who gave it.
     "phones": f"""
-SELECT d.id AS "Mã sổ kho", d.uid AS "Mã toàn cục", d.station AS "Trạm",
+SELECT d.id AS "Mã máy (id)", d.uid AS "Mã toàn cục", d.station AS "Trạm",
   d.brand AS "Hãng", d.model AS "Kiểu máy", d.marketing_name AS "Tên thương mại",
   d.android_version AS "Android", d.serial AS "Số sê-ri", ve.vi AS "Cách nhập",
   vs.vi AS "Giai đoạn", vv.vi AS "Kết quả",
@@ -84,7 +84,7 @@ LEFT JOIN vocabulary ve ON ve.kind = 'entry' AND ve.key = d.entry
 LEFT JOIN intakes i ON i.device_id = d.id""",
     # Every check result, newest last, with its Vietnamese summary.
     "check_results_readable": f"""
-SELECT c.device_id AS "Mã sổ kho", d.brand AS "Hãng", d.model AS "Kiểu máy",
+SELECT c.device_id AS "Mã máy (id)", d.brand AS "Hãng", d.model AS "Kiểu máy",
   COALESCE(vc.vi, c.check_name) AS "Hạng mục", COALESCE(vst.vi, c.status) AS "Kết quả",
   c.summary_vi AS "Chi tiết", strftime('%Y-%m-%d %H:%M', c.at, {_VN}) AS "Thời điểm",
   r.station AS "Trạm", r.kind AS "Lần chạy", c.check_name AS check_name,
@@ -98,7 +98,7 @@ LEFT JOIN vocabulary vst ON vst.kind = 'status' AND vst.key = c.status""",
     "intakes_readable": f"""
 SELECT i.receipt_no AS "Số biên nhận", strftime('%Y-%m-%d %H:%M', i.at, {_VN}) AS "Ngày nhận",
   i.donor_unit AS "Đơn vị vận động", i.donor_name AS "Người tặng",
-  i.donor_phone AS "Điện thoại người tặng", d.id AS "Mã sổ kho", d.brand AS "Hãng",
+  i.donor_phone AS "Điện thoại người tặng", d.id AS "Mã máy (id)", d.brand AS "Hãng",
   d.model AS "Kiểu máy", i.note AS "Tình trạng, ghi chú", i.received_by AS "Người nhận",
   i.station AS "Trạm"
 FROM intakes i LEFT JOIN devices d ON d.id = i.device_id""",

@@ -162,9 +162,7 @@ def write_csv(inventory: Inventory, path: Path, sel: Selection = Selection(), *,
         with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(columns(personal))
-            # Every text cell is made safe (device text, and another station's text).
-            writer.writerows([for_csv(v) if type(v) is str else ("" if v is None else v)
-                              for v in row] for row in data)
+            writer.writerows(_csv_row(row) for row in data)
     return len(data)
 
 
@@ -184,6 +182,21 @@ def write_json(inventory: Inventory, path: Path, sel: Selection = Selection(), *
                          + for_json(dict(zip(cols, row, strict=True)), indent=None))
             fh.write("\n]}\n")
     return len(data)
+
+
+_FORMULA = frozenset("=+-@ \uff1d\uff0b\uff0d\uff20")
+
+
+def _csv_row(row: tuple[Any, ...]) -> list[Any]:
+    """Every text cell made safe (device text, and another station's): for_csv on each
+    cell, skipped for a row whose text is all printable with no cell that could start a
+    formula (a fast path; the result is the same)."""
+    texts = [v for v in row if type(v) is str]
+    joined = "".join(texts)
+    if (len(joined) <= 2000 and joined.isprintable()
+            and not any(v[:1] in _FORMULA for v in texts if v)):
+        return ["" if v is None else v for v in row]
+    return [for_csv(v) if type(v) is str else ("" if v is None else v) for v in row]
 
 
 class _target:
