@@ -14,8 +14,8 @@ from traomay.core.errors import InventoryError, UsageError
 from traomay.core.msg import Msg
 from traomay.inventory import migrations
 from traomay.inventory.campaign_key import key_check, keyed
-from traomay.inventory.integrity import check
 from traomay.inventory.intake import Donation, record_intake
+from traomay.inventory.integrity import check
 from traomay.inventory.merge import merge
 from traomay.inventory.store import Inventory
 from traomay.outputs import certificate
