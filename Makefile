@@ -46,6 +46,6 @@ clean:
 # tests/test_catalog.py fails when such a helper is missing here.
 # `pybabel -q` is a global option: it goes before the subcommand.
 catalog: .venv/.installed-dev
-	$(VENV_BIN)/pybabel -q extract -F babel.cfg -k Msg -k _ -k _result:2 -k _drain_result:2 -k _refuse:2 -k tr:1 -k tr --no-location --sort-output -o traomay/locale/traomay.pot traomay --ignore-dirs=simulator
+	$(VENV_BIN)/pybabel -q extract -F babel.cfg -k Msg -k _ -k _result:2 -k _drain_result:2 -k _refuse:2 -k tr:1 --no-location --sort-output -o traomay/locale/traomay.pot traomay --ignore-dirs=simulator
 	$(VENV_BIN)/pybabel -q update --init-missing --ignore-obsolete --no-fuzzy-matching -i traomay/locale/traomay.pot -d traomay/locale -D traomay -l vi
 	$(VENV_BIN)/pybabel -q compile -d traomay/locale -D traomay -l vi
