@@ -8,6 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("cli_startup.py", "inspection.py", "sim_wire.py", "inventory_writers.py"):
+for script in ("cli_startup.py", "inspection.py", "sim_wire.py", "inventory_writers.py",
+               "inventory.py"):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=False)

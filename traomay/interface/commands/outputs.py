@@ -93,6 +93,12 @@ def list_phones(
     with open_inventory(read_only=True) as inv:
         found = as_dicts(rows(inv, sel, lang=cli.OPTIONS.lang))
         total = count_all(inv)
+    headers = [_("ID"), _("Phone"), _("Serial"), _("Stage"), _("Verdict"), _("Fails"),
+               _("Donor unit"), _("Last seen")]
+    title = _("Inventory: {shown} of {total} phones").format(shown=len(found), total=total)
+    if len(found) > PLAIN_LIST_FROM:
+        _plain_list(title, headers, found)
+        return
     table_rows = [[ui.cell(f"id:{r['inventory_id']}"),
                    ui.cell(" ".join(x for x in (r["brand"], r["marketing_name"] or r["model"])
                                     if x), max_len=40),
@@ -103,13 +109,38 @@ def list_phones(
                    ui.cell(r["donor_unit"] or "", max_len=30),
                    ui.cell(r["last_seen"] or "")] for r in found]
     con = ui.console()
-    con.print(ui.table(_("Inventory: {shown} of {total} phones").format(
-        shown=len(found), total=total),
-        [_("ID"), _("Phone"), _("Serial"), _("Stage"), _("Verdict"), _("Fails"),
-         _("Donor unit"), _("Last seen")], table_rows))
+    con.print(ui.table(title, headers, table_rows))
     if limit and len(found) == limit:
         ui.say(Msg("Only the newest {limit} are shown: --limit 0 shows all.",
                    {"limit": limit}), "dim")
+
+
+# A rich table of tens of thousands of rows takes minutes to lay out: long lists are
+# printed as plain aligned columns (device text made safe all the same).
+PLAIN_LIST_FROM = 500
+_PLAIN_WIDTHS = (8, 28, 18, 22, 12, 24, 24, 16)
+
+
+def _plain_list(title: str, headers: list[str], found: list[dict]) -> None:
+    import sys
+
+    from traomay.core.safe_text import for_terminal
+
+    def line(cells: list[object]) -> str:
+        out = []
+        for value, width in zip(cells, _PLAIN_WIDTHS, strict=True):
+            text = for_terminal(value, max_len=width)
+            out.append(text.ljust(width))
+        return "  ".join(out).rstrip() + "\n"
+
+    write = sys.stdout.write
+    write(for_terminal(title, 300) + "\n")
+    write(line(headers))
+    for r in found:
+        write(line([f"id:{r['inventory_id']}",
+                    " ".join(x for x in (r["brand"], r["marketing_name"] or r["model"]) if x),
+                    r["serial"] or "", r["stage_label"], r["verdict_label"],
+                    r["failed_criteria"], r["donor_unit"] or "", r["last_seen"] or ""]))
 
 
 # -- intake -------------------------------------------------------------------------------
