@@ -106,7 +106,7 @@ def phone_session(name: str, *, criteria: Path | None = None,
 
 
 COMMAND_MODULES = ("station", "phones", "checks", "operator", "changes", "manifest", "sim",
-                   "outputs")
+                   "outputs", "allocation")
 
 
 def _register_commands() -> None:

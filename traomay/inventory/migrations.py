@@ -226,3 +226,45 @@ def m006_outputs_one_index_for_latest_results(db: Database) -> None:
     # (device_id, check_name, at, status; m004); the older (device_id, check_name, id)
     # index only slowed every write (a district merge inserts hundreds of thousands).
     db.execute("DROP INDEX IF EXISTS idx_check_results_device_id_check_name_id")
+
+
+@migration
+def m007_households_and_allocations(db: Database) -> None:
+    # Issue 13 (allocation). The commune's list of households (traomay.inventory.households).
+    # Names, phone numbers and ID numbers live here only (personal data). code_key: the
+    # code as compared (NFC, case folded). uid: unique across the stations of a campaign.
+    db["households"].create({
+        "id": int, "uid": str, "code": str, "code_key": str, "head_name": str, "unit": str,
+        "poverty": str, "merit": int, "social_policy": int, "prior_device": int,
+        "adults": int, "contact_phone": str, "national_id": str, "source": str,
+        "station": str, "imported_at": str, "updated_at": str,
+    }, pk="id", not_null={"uid", "code", "code_key", "unit", "poverty", "adults"},
+        defaults={"merit": 0, "social_policy": 0, "prior_device": 0, "contact_phone": "",
+                  "national_id": "", "head_name": ""})
+    db.execute("CREATE UNIQUE INDEX idx_households_uid ON households(uid)")
+    db.execute("CREATE UNIQUE INDEX idx_households_code ON households(code_key)")
+    db.execute("CREATE INDEX idx_households_national_id ON households(national_id)")
+    # A phone given to a household: allocated -> handed_over -> returned, or released
+    # before hand-over (traomay.inventory.allocation). rule: why it was put there (JSON).
+    db["allocations"].create({
+        "id": int, "uid": str, "device_id": int, "household_id": int, "state": str,
+        "tier": int, "round": int, "rule": str, "station": str, "allocated_at": str,
+        "allocated_by": str, "handed_over_at": str, "handed_over_by": str, "recipient": str,
+        "recipient_id": str, "sim_operator": str, "sim_number": str, "data_plan": str,
+        "closed_at": str, "closed_by": str, "closed_reason": str,
+    }, pk="id", foreign_keys=[("device_id", "devices", "id"),
+                              ("household_id", "households", "id")],
+        not_null={"uid", "device_id", "household_id", "state", "allocated_at"})
+    db.execute("CREATE UNIQUE INDEX idx_allocations_uid ON allocations(uid)")
+    # A phone is given to one household at a time: the database itself refuses a second.
+    db.execute("CREATE UNIQUE INDEX idx_allocations_active_phone ON allocations(device_id) "
+               "WHERE state IN ('allocated', 'handed_over')")
+    db.execute("CREATE INDEX idx_allocations_household ON allocations(household_id, state)")
+    # The audit trail: every step of every allocation, with who, when and why.
+    db["allocation_log"].create({
+        "id": int, "uid": str, "allocation_id": int, "device_id": int, "household_id": int,
+        "at": str, "station": str, "action": str, "by": str, "reason": str, "data": str,
+    }, pk="id", foreign_keys=[("allocation_id", "allocations", "id")],
+        not_null={"uid", "allocation_id", "at", "action"})
+    db.execute("CREATE UNIQUE INDEX idx_allocation_log_uid ON allocation_log(uid)")
+    db.execute("CREATE INDEX idx_allocation_log_allocation ON allocation_log(allocation_id)")
