@@ -1,5 +1,5 @@
 # Two commands for a fresh machine: `make demo` and `make test`.
-# Windows (no make): see README, "Cài đặt trên Windows / Windows install".
+# Windows (no make): see README, "Development" (and "Install on a volunteer's laptop").
 PYTHON ?= python3
 ifeq ($(OS),Windows_NT)
 VENV_BIN := .venv/Scripts
@@ -8,7 +8,7 @@ VENV_BIN := .venv/bin
 endif
 PY := $(VENV_BIN)/python
 
-.PHONY: demo test lint bench clean catalog
+.PHONY: demo test lint bench clean catalog dist
 
 .venv/.installed: pyproject.toml
 	$(PYTHON) -m venv .venv
@@ -31,6 +31,15 @@ test: .venv/.installed-dev
 	-$(PY) scripts/fetch_real_apks.py --best-effort
 	$(PY) -m pytest -q
 
+# The wheel a volunteer installs (README, "Install"): dist/traomay-<version>-py3-none-any.whl,
+# then `pipx install dist/traomay-*.whl` or `python -m pip install --user dist/traomay-*.whl`.
+# build/ goes first: setuptools would pack files an older build left there.
+# tests/e2e/test_install.py installs the same wheel in a fresh venv.
+dist: .venv/.installed-dev
+	rm -rf build dist
+	$(PY) -m pip wheel --no-deps --no-build-isolation --quiet -w dist .
+	@ls dist/*.whl
+
 lint: .venv/.installed-dev
 	$(PY) -m ruff check traomay tests benchmarks
 
@@ -38,7 +47,7 @@ bench: .venv/.installed-dev
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf .venv build *.egg-info .pytest_cache
+	rm -rf .venv build dist *.egg-info .pytest_cache
 
 # Message catalog: extract msgids, merge them into the Vietnamese .po (created if missing),
 # compile the .mo that ships. Keywords: Msg(...), _(...), and every helper that passes one

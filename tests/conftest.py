@@ -3,8 +3,11 @@ user's server on 5037) and the real captures folder."""
 
 from __future__ import annotations
 
+import atexit
 import csv
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,13 @@ import pytest
 # HOME and, unless told otherwise, port 5037); they use the private server fixture below.
 os.environ["TRAOMAY_NO_ADB_START"] = "1"
 os.environ.setdefault("TRAOMAY_ADB_PORT", "1")  # nothing listens there: a stray call fails
+# The per-user data folder (the default campaign folder, the demo's folder) is a private
+# temporary folder for the whole run: no test reads or writes the user's own campaign.
+_DATA_HOME = tempfile.mkdtemp(prefix="traomay-test-data-")
+atexit.register(shutil.rmtree, _DATA_HOME, True)
+os.environ["XDG_DATA_HOME"] = os.environ["LOCALAPPDATA"] = _DATA_HOME
+for _var in ("TRAOMAY_CAMPAIGN", "TRAOMAY_DB", "TRAOMAY_STATION"):
+    os.environ.pop(_var, None)
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURES = REPO.parent / "shared" / "captures"

@@ -16,6 +16,7 @@ import pytest
 
 from traomay.apps.install_manifest import install_manifest_apps
 from traomay.apps.manifest import load_manifest, pin
+from traomay.core.campaign import TEMPLATES
 from traomay.demo.apkfactory import build_apk
 from traomay.inventory.store import Inventory
 from traomay.provision.config import SessionConfig
@@ -79,7 +80,7 @@ def _manifest(tmp_path, bds_min_sdk=26):
     vneid = build_apk(src, package="com.vnid", version_code=5, min_sdk=21, filler=os.urandom(50000))
     bds = build_apk(src, package="vn.gov.binhduong.so", version_code=3, min_sdk=bds_min_sdk)
     manifest = root / "apk_manifest.yaml"
-    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..", "apk_manifest.yaml"), manifest)
+    shutil.copy(TEMPLATES / "apk_manifest.yaml", manifest)
     pin(manifest, [vneid])
     pin(manifest, [bds], name="Bình Dương Số")
     return manifest

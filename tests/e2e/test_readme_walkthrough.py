@@ -45,8 +45,10 @@ def test_walkthrough_lines_name_the_phone_t3():
 def station(tmp_path):
     """A fresh adb server (transports from t:1), fillers t:1 and t:2, the S9 as t:3, and a
     campaign folder whose apk_manifest.yaml pins the demo's stand-in APKs."""
+    from traomay.core.campaign import CampaignFolder, init_folder
     from traomay.demo.demo import demo_manifest
 
+    init_folder(CampaignFolder(tmp_path))  # the commands run in it: it is their campaign
     demo_manifest(tmp_path)  # writes tmp_path/apk_manifest.yaml and tmp_path/apks/
     home = tmp_path / "adbhome"
     home.mkdir()

@@ -7,7 +7,7 @@ import yaml
 
 from traomay.checks import battery
 from traomay.checks.criteria import (
-    REPO_CRITERIA_FILE,
+    TEMPLATE_CRITERIA_FILE,
     default_criteria,
     load_criteria,
     merge_criteria,
@@ -17,8 +17,8 @@ from traomay.checks.registry import CHECKS
 MINE = {spec.name: spec.module for spec in CHECKS}  # every registered check
 
 
-def test_repo_file_loads_and_is_frozen():
-    criteria = load_criteria(REPO_CRITERIA_FILE)
+def test_template_file_loads_and_is_frozen():
+    criteria = load_criteria(TEMPLATE_CRITERIA_FILE)
     assert criteria["battery"]["min_hours"] == 4.0
     with pytest.raises(TypeError):
         criteria["battery"]["min_hours"] = 1  # type: ignore[index]
@@ -29,12 +29,12 @@ def test_repo_file_loads_and_is_frozen():
 @pytest.mark.parametrize("name", sorted(MINE))
 def test_code_defaults_are_documented_in_yaml(name):
     """Every default in code is written in criteria.yaml with the same value."""
-    document = yaml.safe_load(REPO_CRITERIA_FILE.read_text(encoding="utf-8"))
+    document = yaml.safe_load(TEMPLATE_CRITERIA_FILE.read_text(encoding="utf-8"))
     assert dict(document.get(name) or {}) == dict(MINE[name].DEFAULT_CRITERIA)
 
 
 def test_yaml_has_a_section_only_for_registered_checks():
-    document = yaml.safe_load(REPO_CRITERIA_FILE.read_text(encoding="utf-8"))
+    document = yaml.safe_load(TEMPLATE_CRITERIA_FILE.read_text(encoding="utf-8"))
     assert set(document) <= set(MINE)
 
 
@@ -47,7 +47,7 @@ def test_duplicate_keys_are_refused(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(MINE))
 def test_every_key_has_a_comment(name):
-    lines = REPO_CRITERIA_FILE.read_text(encoding="utf-8").splitlines()
+    lines = TEMPLATE_CRITERIA_FILE.read_text(encoding="utf-8").splitlines()
     if not MINE[name].DEFAULT_CRITERIA:
         return
     start = lines.index(f"{name}:")

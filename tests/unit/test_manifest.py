@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from traomay.apps.manifest import FileStatus, check, load_manifest, pin, read_app_apks
+from traomay.core.campaign import TEMPLATES
 from traomay.core.errors import BadInputError
 from traomay.demo.apkfactory import KEY1, KEY2, apk_bytes, build_apk
 
@@ -32,7 +33,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_shipped_manifest_loads():
-    manifest = load_manifest(REPO / "apk_manifest.yaml")
+    manifest = load_manifest(TEMPLATES / "apk_manifest.yaml")
     vneid = manifest.find("com.vnid")
     assert vneid is not None and vneid.min_sdk == 21 and vneid.required
     bds = manifest.find("Bình Dương Số")
@@ -102,7 +103,7 @@ def test_missing_file(tmp_path):
 
 def test_pin_round_trip_keeps_header_and_fills_named_entry(tmp_path):
     manifest_path = tmp_path / "apk_manifest.yaml"
-    shutil.copyfile(REPO / "apk_manifest.yaml", manifest_path)
+    shutil.copyfile(TEMPLATES / "apk_manifest.yaml", manifest_path)
     outside = tmp_path / "download"
     vneid = build_apk(outside, package="com.vnid", version_code=2_100_110, min_sdk=21,
                       abis=("arm64-v8a", "armeabi-v7a"))

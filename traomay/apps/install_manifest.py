@@ -6,7 +6,6 @@ Idempotent: an app whose same or newer version is installed is skipped (nothing 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from traomay.apps.install import (
     read_phone_facts,
 )
 from traomay.apps.manifest import Manifest, load_manifest, read_app_apks
+from traomay.core.campaign import CampaignFolder, find_folder
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult, Status
@@ -31,20 +31,28 @@ PHONE_CANNOT_RUN = frozenset({
 })
 
 
-def find_manifest_file() -> Path | None:
-    """``./apk_manifest.yaml``, else the repository's, else the installed copy."""
-    candidates = (
-        Path.cwd() / MANIFEST_FILE_NAME,
-        Path(__file__).resolve().parents[2] / MANIFEST_FILE_NAME,
-        Path(sys.prefix) / "share" / "traomay" / MANIFEST_FILE_NAME,
-    )
-    return next((p for p in candidates if p.is_file()), None)
+def find_manifest_file(folder: CampaignFolder | None = None) -> Path | None:
+    """The campaign folder's ``apk_manifest.yaml`` (``folder``, default
+    :func:`~traomay.core.campaign.find_folder`), or None when it has none. Never the
+    template inside the package: ``manifest pin`` writes into the file it finds, and the
+    district's pins must survive an upgrade."""
+    path = (folder or find_folder()).manifest_file
+    return path if path.is_file() else None
 
 
-def manifest_or_default(path: Path | None) -> Manifest:
-    found = path or find_manifest_file()
+def no_manifest(folder: CampaignFolder | None = None) -> BadInputError:
+    """The error for a campaign folder without an app list: where it was looked for and
+    how to make one."""
+    found = folder or find_folder()
+    return BadInputError(Msg("No apk_manifest.yaml in the campaign folder {folder}. Create "
+                             "it with 'traomay init', or give one with --manifest.",
+                             {"folder": str(found.root)}))
+
+
+def manifest_or_default(path: Path | None, folder: CampaignFolder | None = None) -> Manifest:
+    found = path or find_manifest_file(folder)
     if found is None:
-        raise BadInputError(Msg("No apk_manifest.yaml found; give one with --manifest."))
+        raise no_manifest(folder)
     return load_manifest(found)
 
 
@@ -64,8 +72,9 @@ def install_manifest_apps(link: InstallLink, manifest: Manifest) -> AppsReport:
     for app in manifest.apps:
         if not app.pinned:
             outcomes.append(InstallOutcome(app.name, app.package, InstallStatus.REFUSED, Msg(
-                "{app} is not pinned yet: put its APK files in the apks folder and run "
-                "'traomay manifest pin'.", {"app": app.name})))
+                "{app} is not pinned yet: copy the APK file the district gave you into {folder} "
+                "and run 'traomay manifest pin' on it.",
+                {"app": app.name, "folder": str(manifest.apks_dir)})))
             continue
         try:
             infos = read_app_apks(manifest, app)

@@ -2,14 +2,14 @@
 
 Each registered check defines ``DEFAULT_CRITERIA: Mapping[str, object]``: the thresholds it
 uses when ``criteria.yaml`` says nothing. The same values are written, with comments, in
-the top-level ``criteria.yaml`` (a test keeps the two in step). The file overrides defaults
+the template ``traomay/templates/criteria.yaml`` (a test keeps the two in step), which
+``traomay init`` copies into the campaign folder. The file overrides defaults
 key by key; a key the check does not know, or a value of the wrong type, is an error that
 names the file, the section and the key, so a typo never silently falls back to a default.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +19,13 @@ from typing import Any
 import yaml
 
 from traomay.checks.registry import CHECK_ORDER, CHECKS
+from traomay.core.campaign import TEMPLATES, CampaignFolder, find_folder
 from traomay.core.strict_yaml import load_strict
 
 Criteria = Mapping[str, Mapping[str, Any]]
 
 CRITERIA_FILE_NAME = "criteria.yaml"
-REPO_CRITERIA_FILE = Path(__file__).resolve().parents[2] / CRITERIA_FILE_NAME
+TEMPLATE_CRITERIA_FILE = TEMPLATES / CRITERIA_FILE_NAME
 
 
 def default_criteria() -> dict[str, Mapping[str, Any]]:
@@ -32,13 +33,11 @@ def default_criteria() -> dict[str, Mapping[str, Any]]:
     return {spec.name: dict(spec.default_criteria) for spec in CHECKS}
 
 
-def find_criteria_file() -> Path | None:
-    """The repository's ``criteria.yaml``, else the installed copy, else None."""
-    candidates = (
-        REPO_CRITERIA_FILE,
-        Path(sys.prefix) / "share" / "traomay" / CRITERIA_FILE_NAME,
-    )
-    return next((p for p in candidates if p.is_file()), None)
+def find_criteria_file(folder: CampaignFolder | None = None) -> Path:
+    """The campaign folder's ``criteria.yaml`` (``folder``, default :func:`find_folder`),
+    else the template shipped in the package (the built-in thresholds, commented)."""
+    path = (folder or find_folder()).criteria_file
+    return path if path.is_file() else TEMPLATE_CRITERIA_FILE
 
 
 def load_criteria(path: Path | None = None) -> Criteria:

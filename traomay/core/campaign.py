@@ -13,9 +13,14 @@ an upgrade keeps the volunteer's files.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +36,35 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 SCHEMA = 1
 
 
+TEMPLATE_FILES = (CAMPAIGN_FILE, CRITERIA_FILE, MANIFEST_FILE)
+
+
 def default_folder() -> Path:
-    """The per-user data folder (platformdirs): where a campaign lives unless told."""
+    """The per-user data folder (platformdirs): where a campaign lives unless told.
+
+    On Windows ``%LOCALAPPDATA%\\traomay`` when that variable is set (where the inventory
+    always lived; platformdirs asks the shell API and ignores the variable), else
+    platformdirs' answer (the same folder on a normal account)."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "traomay"
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("traomay", appauthor=False, roaming=False))
 
 
+class ChosenBy(str, Enum):
+    """How :func:`find_folder` chose the campaign folder (``traomay where`` says it)."""
+
+    OPTION = "option"  # --campaign FOLDER
+    ENVIRONMENT = "environment"  # $TRAOMAY_CAMPAIGN
+    CURRENT = "current"  # the current folder holds a campaign.yaml
+    DEFAULT = "default"  # the per-user data folder
+
+
 @dataclass(frozen=True)
 class CampaignFolder:
     root: Path
+    chosen_by: ChosenBy = field(default=ChosenBy.OPTION, compare=False)
 
     @property
     def campaign_file(self) -> Path:
@@ -79,14 +103,55 @@ def find_folder(explicit: Path | str | None = None, cwd: Path | None = None) -> 
     """``explicit`` (``--campaign``), else ``$TRAOMAY_CAMPAIGN``, else the current folder when
     it holds a campaign.yaml, else the per-user data folder."""
     if explicit:
-        return CampaignFolder(Path(explicit).expanduser())
+        return CampaignFolder(Path(explicit).expanduser().absolute(), ChosenBy.OPTION)
     env = os.environ.get("TRAOMAY_CAMPAIGN", "").strip()
     if env:
-        return CampaignFolder(Path(env).expanduser())
+        return CampaignFolder(Path(env).expanduser().absolute(), ChosenBy.ENVIRONMENT)
     here = cwd or Path.cwd()
     if (here / CAMPAIGN_FILE).is_file():
-        return CampaignFolder(here)
-    return CampaignFolder(default_folder())
+        return CampaignFolder(here.absolute(), ChosenBy.CURRENT)
+    return CampaignFolder(default_folder(), ChosenBy.DEFAULT)
+
+
+def init_folder(folder: CampaignFolder, station: str | None = None) -> dict[str, bool]:
+    """Make ``folder`` a campaign folder: copy the templates (campaign.yaml, criteria.yaml,
+    apk_manifest.yaml) that are not there yet and make ``apks/``. Never overwrites a file.
+
+    ``station`` is written into the new campaign.yaml as this station's name. Returns each
+    file name (and ``apks/``) with True when it was created now, False when it was already
+    there. The campaign key is made by the inventory (opening it once); see
+    ``traomay init``. Raises OSError when the folder cannot be written."""
+    made: dict[str, bool] = {}
+    folder.root.mkdir(parents=True, exist_ok=True)
+    for name in TEMPLATE_FILES:
+        target = folder.root / name
+        text = (TEMPLATES / name).read_text(encoding="utf-8")
+        if name == CAMPAIGN_FILE and station and station.strip():
+            text = with_station(text, station.strip())
+        try:
+            # "x": create only; a file that appeared meanwhile is kept, never overwritten.
+            with target.open("x", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            made[name] = True
+        except FileExistsError:
+            made[name] = False
+    made["apks/"] = not folder.apks_dir.is_dir()
+    folder.apks_dir.mkdir(exist_ok=True)
+    return made
+
+
+def with_station(campaign_text: str, station: str) -> str:
+    """campaign.yaml's text with ``campaign.station`` set to ``station`` (comments kept)."""
+    quoted = json.dumps(station[:200], ensure_ascii=False)  # a JSON string is valid YAML
+    return re.sub(r"(?m)^(  station:).*$", lambda m: f"{m.group(1)} {quoted}", campaign_text,
+                  count=1)
+
+
+def copy_template(name: str, target: Path) -> None:
+    """Copy one shipped template (``criteria.yaml``, ``apk_manifest.yaml``, ...) to
+    ``target``, replacing it (for folders the program owns, such as the demo's)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATES / name, target)
 
 
 # -- campaign.yaml ----------------------------------------------------------------------------

@@ -19,7 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from traomay.apps.manifest import Manifest
+from traomay.checks.criteria import TEMPLATE_CRITERIA_FILE, load_criteria
 from traomay.checks.registry import CHECK_ORDER
+from traomay.core.campaign import (
+    CRITERIA_FILE,
+    INVENTORY_FILE,
+    MANIFEST_FILE,
+    TEMPLATES,
+    CampaignFolder,
+    copy_template,
+    default_folder,
+    init_folder,
+)
 from traomay.core.errors import BadInputError, TraomayError
 from traomay.core.msg import Msg
 from traomay.core.results import Status
@@ -28,7 +39,7 @@ from traomay.inventory.store import Inventory
 from traomay.inventory.verdict import Verdict
 from traomay.probes import call as call_probe
 from traomay.probes import touch as touch_probe
-from traomay.provision.config import SessionConfig, load_config, with_manifest
+from traomay.provision.config import SessionConfig, with_manifest
 from traomay.provision.hub_run import open_all
 from traomay.provision.identify import Identity
 from traomay.provision.reset import ResetRefused
@@ -37,8 +48,16 @@ from traomay.simulator.hub import SimulatedHub
 from traomay.simulator.phone import Phone
 from traomay.simulator.profile import default_hub_profiles, list_profiles
 
-DEMO_FOLDER = Path("traomay-demo")
-DEMO_DB_NAME = "demo-inventory.sqlite"
+# The demo's inventory has the campaign folder's usual name, so the demo folder is a
+# campaign folder of its own: ``traomay --campaign <demo folder> explain id:1`` works.
+DEMO_DB_NAME = INVENTORY_FILE
+DEMO_STATION = "demo-station"
+
+
+def demo_folder() -> Path:
+    """Where ``traomay demo`` writes: ``demo/`` in the per-user data folder (always
+    writable, whatever folder the demo was started from)."""
+    return default_folder() / "demo"
 
 
 @dataclass
@@ -102,7 +121,6 @@ def demo_manifest(folder: Path) -> Manifest:
     """Stand-in APKs (NOT the real apps) signed with a throw-away key, pinned into a copy
     of apk_manifest.yaml in the demo folder. Bình Dương Số's stand-in asks for Android 8.0
     (SDK 26) so the demo shows an old phone being refused; the real minimum is unknown."""
-    from traomay.apps.install_manifest import find_manifest_file
     from traomay.apps.manifest import load_manifest, pin
     from traomay.demo.apkfactory import build_apk, make_signer
 
@@ -110,10 +128,10 @@ def demo_manifest(folder: Path) -> Manifest:
     apks = folder / "apks"
     for old in apks.glob("*.apk") if apks.is_dir() else []:
         old.unlink()
-    manifest_path = folder / "apk_manifest.yaml"
-    source = find_manifest_file()
-    manifest_path.write_text(source.read_text(encoding="utf-8") if source else
-                             "schema: 1\napps: []\n", encoding="utf-8")
+    manifest_path = folder / MANIFEST_FILE
+    # The shipped template, never the volunteer's campaign manifest.
+    manifest_path.write_text((TEMPLATES / MANIFEST_FILE).read_text(encoding="utf-8"),
+                             encoding="utf-8")
     signer = make_signer("traomay demo stand-in")
     staging = folder / "district"
     vneid = build_apk(staging, package="com.vnid", version_code=2011, min_sdk=21,
@@ -129,7 +147,7 @@ def demo_manifest(folder: Path) -> Manifest:
 def demo_config(manifest: Manifest) -> SessionConfig:
     """The shipped thresholds; only the active steps' waits are shortened (simulated radios
     answer at once), and the compatibility check reads the demo manifest."""
-    crit: dict[str, Any] = {k: dict(v) for k, v in load_config(None, None).criteria.items()}
+    crit: dict[str, Any] = {k: dict(v) for k, v in load_criteria(TEMPLATE_CRITERIA_FILE).items()}
     crit["wifi"].update(scan_timeout_s=3.0, poll_interval_s=0.2)
     crit["bluetooth"].update(enable_timeout_s=3.0, poll_interval_s=0.2)
     crit["gps"].update(fix_timeout_s=2.0, poll_interval_s=0.2)
@@ -210,10 +228,16 @@ def wait_listed(hub: AdbHub, expected: int, timeout: float = 20.0) -> list[Phone
 
 def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = None,
              events: DemoEvents | None = None, work_folder: Path | None = None) -> DemoResult:
-    """The whole job on simulated phones; the inventory is written to ``db_path``."""
+    """The whole job on simulated phones; the inventory is written to ``db_path``.
+
+    ``work_folder`` (default: ``db_path``'s folder) becomes the demo's campaign folder:
+    campaign.yaml (if missing), the shipped criteria.yaml, and apk_manifest.yaml with
+    apks/ holding the stand-in APKs, both replaced on every run."""
     events = events or DemoEvents()
     sim_phones = load_phones(None, phones, unauthorized_first=True)
     folder = work_folder or db_path.parent
+    init_folder(CampaignFolder(folder), station or DEMO_STATION)
+    copy_template(CRITERIA_FILE, folder / CRITERIA_FILE)
     manifest = demo_manifest(folder)
     config = demo_config(manifest)
     for suffix in ("", "-wal", "-shm"):
@@ -225,7 +249,7 @@ def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = 
                             "phones…", {"port": port, "n": len(sim_phones)}))
         with private_adb_server(home, port) as server, \
                 SimulatedHub(sim_phones, adb_port=port) as sim_hub, \
-                Inventory(db_path, station=station or "demo-station") as inventory:
+                Inventory(db_path, station=station or DEMO_STATION) as inventory:
             by_address = dict(zip(sim_hub.addresses, sim_phones, strict=True))
             hub = server.hub()
             listings = wait_listed(hub, len(sim_phones))

@@ -20,6 +20,7 @@ import typer
 from traomay.core.i18n import _, set_language
 
 if TYPE_CHECKING:
+    from traomay.core.campaign import CampaignFolder
     from traomay.device.adb import AdbHub
     from traomay.inventory.store import Inventory
     from traomay.provision.config import SessionConfig
@@ -43,9 +44,18 @@ class Options:
     db: Path | None = None
     adb_port: int | None = None
     station: str | None = None
+    campaign: Path | None = None
 
 
 OPTIONS = Options()
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from traomay import __version__
+
+        print(f"traomay {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -54,11 +64,16 @@ def _global(
     db: Annotated[Path | None, typer.Option("--db", help="Inventory file (SQLite).")] = None,
     adb_port: Annotated[int | None, typer.Option("--adb-port", help="adb server port.")] = None,
     station: Annotated[str | None, typer.Option("--station", help="Station name.")] = None,
+    campaign_dir: Annotated[Path | None, typer.Option(
+        "--campaign", help="Campaign folder (see 'traomay where').")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
 ) -> None:
     OPTIONS.lang = set_language(lang)
     OPTIONS.db = db
     OPTIONS.adb_port = adb_port
     OPTIONS.station = station
+    OPTIONS.campaign = campaign_dir
 
 
 def hub(start: bool = True) -> AdbHub:
@@ -71,19 +86,38 @@ def hub(start: bool = True) -> AdbHub:
     return adb
 
 
+def campaign(*, needed: bool = True) -> CampaignFolder:
+    """The campaign folder (``--campaign``, ``$TRAOMAY_CAMPAIGN``, the current folder, the
+    per-user folder); ``needed``: set up the per-user folder on first use, refuse a named
+    folder that is not one (:func:`traomay.interface.folder.campaign_folder`)."""
+    from traomay.interface.folder import campaign_folder
+
+    return campaign_folder(OPTIONS.campaign, needed=needed, station=OPTIONS.station)
+
+
+def inventory_file(*, needed: bool = True) -> Path:
+    """``--db``, else the campaign folder's inventory (``$TRAOMAY_DB`` unless --campaign)."""
+    from traomay.interface.folder import inventory_path
+
+    return OPTIONS.db or inventory_path(campaign(needed=needed))
+
+
 def open_inventory(path: Path | None = None, *, read_only: bool = False) -> Inventory:
     """The station's inventory; ``read_only`` for commands that only look (they work on
     read-only media and never upgrade or change the file)."""
-    from traomay.inventory.store import Inventory, default_db_path
+    from traomay.interface.folder import station_name
+    from traomay.inventory.store import Inventory
 
-    return Inventory(path or OPTIONS.db or default_db_path(), station=OPTIONS.station,
-                     read_only=read_only)
+    # The station matters to reads too: t:N is looked up among this station's records.
+    target = path or inventory_file(needed=not read_only)
+    station = station_name(campaign(needed=False), OPTIONS.station)
+    return Inventory(target, station=station, read_only=read_only)
 
 
 def session_config(criteria: Path | None = None, manifest: Path | None = None) -> SessionConfig:
     from traomay.provision.config import load_config
 
-    return load_config(criteria, manifest)
+    return load_config(criteria, manifest, campaign())
 
 
 @contextmanager
@@ -105,8 +139,8 @@ def phone_session(name: str, *, criteria: Path | None = None,
         yield session
 
 
-COMMAND_MODULES = ("station", "phones", "checks", "operator", "changes", "manifest", "sim",
-                   "outputs", "allocation")
+COMMAND_MODULES = ("campaign", "station", "phones", "checks", "operator", "changes", "manifest",
+                   "sim", "outputs", "allocation")
 
 
 def _register_commands() -> None:
@@ -143,16 +177,14 @@ def main() -> None:
     except Exception as exc:  # a bug: say where the details are
         import traceback
 
-        from traomay.inventory.store import default_db_path
-
         # Next to the user's inventory, not in a shared temp folder; frames and the error
         # type only (an exception's message can carry text from a phone).
-        log = default_db_path().parent / "traomay-error.log"
         try:
+            log = inventory_file(needed=False).parent / "traomay-error.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text("".join(traceback.format_tb(exc.__traceback__))
                            + type(exc).__name__ + "\n", encoding="utf-8")
-        except OSError:
+        except Exception:  # a broken campaign.yaml or folder must not hide the bug
             log = Path("(not written)")
         set_language(OPTIONS.lang)
         print(_("Unexpected error ({kind}). Details were written to {path}; please send that "

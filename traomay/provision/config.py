@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traomay.apps.install_manifest import find_manifest_file
+from traomay.apps.install_manifest import find_manifest_file, no_manifest
 from traomay.apps.manifest import Manifest, load_manifest
 from traomay.apps.plan import STORAGE_FACTOR, STORAGE_MARGIN
-from traomay.checks.criteria import Criteria, load_criteria
+from traomay.checks.criteria import Criteria, find_criteria_file, load_criteria
 from traomay.checks.storage import REQUIRED_BYTES
+from traomay.core.campaign import CampaignFolder
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
 
@@ -22,10 +23,12 @@ from traomay.core.msg import Msg
 class SessionConfig:
     criteria: Mapping[str, Mapping[str, Any]]
     manifest: Manifest | None = None
+    # The campaign folder the files came from (None: found by the defaults when needed).
+    folder: CampaignFolder | None = None
 
     def require_manifest(self) -> Manifest:
         if self.manifest is None:
-            raise BadInputError(Msg("No apk_manifest.yaml found; give one with --manifest."))
+            raise no_manifest(self.folder)
         return self.manifest
 
 
@@ -63,15 +66,17 @@ def with_manifest(criteria: Criteria, manifest: Manifest | None) -> dict[str, An
     return crit
 
 
-def load_config(criteria_path: Path | None = None,
-                manifest_path: Path | None = None) -> SessionConfig:
-    """criteria.yaml (defaults when none is found) and apk_manifest.yaml (None when none is
-    found and none was asked for). A broken file is a BadInputError (exit 5)."""
+def load_config(criteria_path: Path | None = None, manifest_path: Path | None = None,
+                folder: CampaignFolder | None = None) -> SessionConfig:
+    """criteria.yaml and apk_manifest.yaml: the paths given, else the campaign folder's
+    (``folder``, default :func:`~traomay.core.campaign.find_folder`); criteria.yaml falls
+    back to the shipped template, the manifest to None. A broken file is a BadInputError
+    (exit 5)."""
     try:
-        criteria = load_criteria(criteria_path)
+        criteria = load_criteria(criteria_path or find_criteria_file(folder))
     except (ValueError, OSError) as exc:
         raise BadInputError(Msg("The criteria file is broken: {error}", {"error": str(exc)})) \
             from None
-    path = manifest_path or find_manifest_file()
+    path = manifest_path or find_manifest_file(folder)
     manifest = load_manifest(path) if path is not None else None
-    return SessionConfig(with_manifest(criteria, manifest), manifest)
+    return SessionConfig(with_manifest(criteria, manifest), manifest, folder)

@@ -11,6 +11,7 @@ from traomay.core.i18n import _
 from traomay.core.msg import Msg
 from traomay.core.results import Status
 from traomay.interface.app import PHONE_HELP, app, phone_session
+from traomay.interface.commands.manifest import say_apk_help
 from traomay.interface.commands.phones import device_json
 
 INSTALL_STATUS_LABELS = {
@@ -95,6 +96,7 @@ def install(
                 phone=ui.phone_name(session.identity)),
                 [_("App"), _("Result"), _("Details"), _("Bytes sent")], rows))
             con.print(ui.status_text(report.result.status), ui.msg_cell(report.result.summary))
+            say_apk_help(session.config.require_manifest())
     if report.result.status is not Status.PASS:
         raise typer.Exit(1)
 

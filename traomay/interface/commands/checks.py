@@ -160,13 +160,14 @@ def criteria(
 ) -> None:
     """The thresholds in force: every check's values, which ones differ from the defaults,
     and any campaign rule the file acknowledges weakening."""
-    from traomay.checks.criteria import active_criteria
+    from traomay.checks.criteria import active_criteria, find_criteria_file
     from traomay.core.errors import BadInputError
     from traomay.core.msg import Msg
     from traomay.interface import render as ui
+    from traomay.interface.app import campaign
 
     try:
-        active = active_criteria(path)
+        active = active_criteria(path or find_criteria_file(campaign(needed=False)))
     except (ValueError, OSError) as exc:
         raise BadInputError(Msg("The criteria file is broken: {error}", {"error": str(exc)})) \
             from None

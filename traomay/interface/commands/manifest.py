@@ -26,14 +26,27 @@ app.add_typer(manifest_app, name="manifest")
 
 
 def _path(manifest: Path | None) -> Path:
-    from traomay.apps.install_manifest import find_manifest_file
-    from traomay.core.errors import BadInputError
-    from traomay.core.msg import Msg
+    """``--manifest``, else the campaign folder's apk_manifest.yaml (set up on first use)."""
+    from traomay.apps.install_manifest import find_manifest_file, no_manifest
+    from traomay.interface.app import campaign
 
-    found = manifest or find_manifest_file()
+    if manifest is not None:
+        return manifest
+    folder = campaign()
+    found = find_manifest_file(folder)
     if found is None:
-        raise BadInputError(Msg("No apk_manifest.yaml found; give one with --manifest."))
+        raise no_manifest(folder)
     return found
+
+
+def say_apk_help(manifest: object) -> None:
+    """Where the district's APK files go and how to pin them, when apps are not pinned."""
+    from traomay.interface import render as ui
+    from traomay.interface.folder import apk_help
+
+    con = ui.console()
+    for line in apk_help(manifest):  # not wrapped: the folder and commands are copied whole
+        con.print(ui.msg_cell(line, "yellow"), soft_wrap=True)
 
 
 @manifest_app.command("pin")
@@ -48,19 +61,22 @@ def pin_cmd(
 ) -> None:
     """Read package, version, minimum Android, ABIs and signer from the APK; write the entry."""
     from traomay.apps.manifest import pin
+    from traomay.core.msg import Msg
     from traomay.interface import render as ui
 
     if new_signer:
         ui.console().print(_("Warning: --new-signer replaces the pinned publisher key. Use it "
                              "only if the district confirmed the new fingerprint."),
                            style="yellow")
-    entry = pin(_path(manifest), apks, name=name, new_signer=new_signer)
+    path = _path(manifest)
+    entry = pin(path, apks, name=name, new_signer=new_signer)
     rows = [[_("App"), entry.name], [_("Package"), entry.package],
             [_("Version code"), str(entry.version_code)],
             [_("Minimum SDK"), str(entry.min_sdk)], [_("ABIs"), ", ".join(entry.abis) or "-"],
             [_("Signer SHA-256"), entry.signer_sha256],
             [_("Files"), ", ".join(f.path for f in entry.files)]]
     ui.console().print(ui.table(_("Pinned"), [_("Field"), _("Value")], rows))
+    ui.say(Msg("Written to {file}.", {"file": str(path)}), "green")
 
 
 @manifest_app.command("check")
@@ -72,7 +88,8 @@ def check_cmd(
     from traomay.core.msg import Msg
     from traomay.interface import render as ui
 
-    rows_data = check(load_manifest(_path(manifest)))
+    loaded = load_manifest(_path(manifest))
+    rows_data = check(loaded)
     rows = []
     for row in rows_data:
         style = "green" if row.ok else "red"
@@ -82,5 +99,6 @@ def check_cmd(
                      ui.msg_cell(row.message)])
     ui.console().print(ui.table(_("App manifest check"),
                                 [_("App"), _("File"), _("Status"), _("Details")], rows))
+    say_apk_help(loaded)
     if not all(r.ok for r in rows_data):
         raise typer.Exit(1)

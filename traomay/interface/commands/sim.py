@@ -48,8 +48,9 @@ def demo(
                                         help="0 = one of each profile.")] = 0,
 ) -> None:
     """Show the whole job on simulated phones (no real phone needed)."""
-    from traomay.demo.demo import DEMO_DB_NAME, DEMO_FOLDER, DemoEvents, run_demo
+    from traomay.demo.demo import DEMO_DB_NAME, DemoEvents, demo_folder, run_demo
     from traomay.interface import render as ui
+    from traomay.interface.folder import command_prefix, quote
 
     con = ui.console()
     lock = threading.Lock()
@@ -64,17 +65,22 @@ def demo(
         with lock:
             con.print(ui.line(render(msg), "bold"))
 
-    db_path = Path(OPTIONS.db) if OPTIONS.db else DEMO_FOLDER / DEMO_DB_NAME
+    # Always the demo's own folder in the per-user data folder (writable wherever the demo
+    # was started, and never the volunteer's campaign folder, whose files it would replace).
+    folder = demo_folder()
+    db_path = Path(OPTIONS.db).absolute() if OPTIONS.db else folder / DEMO_DB_NAME
     result = run_demo(db_path, phones=phones or None, station=OPTIONS.station,
-                      events=DemoEvents(announce, say))
+                      events=DemoEvents(announce, say), work_folder=folder)
     _print_phones(con, result.phones)
     con.print(ui.line(_("Phones processed at once: {n}, in {s:.1f} s.").format(
         n=len(result.phones), s=result.seconds)))
     _print_summary(con, result)
     con.print(ui.line(_("Inventory written to {path}").format(path=db_path.resolve()),
-                      "bold green"))
-    con.print(ui.line(_("Look at one phone: traomay --db {path} explain id:1").format(
-        path=db_path), "dim"))
+                      "bold green"), soft_wrap=True)
+    # A command that works as typed: after 'make demo' traomay is not on PATH.
+    where = f"--db {quote(db_path)}" if OPTIONS.db else f"--campaign {quote(folder)}"
+    con.print(ui.line(_("Look at one phone: {command}").format(
+        command=f"{command_prefix()} {where} explain id:1"), "dim"), soft_wrap=True)
     raise typer.Exit(0 if all(p.ok for p in result.phones) else 1)
 
 
