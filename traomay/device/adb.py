@@ -401,6 +401,9 @@ class PhoneLink:
         self._device = client.device(transport_id=listing.transport_id)
         self._features: frozenset[str] | None = None
         self.round_trips = 0  # shell/exec calls made through this link (measured, reported)
+        # Whether this phone's shell runs a batch's sections as background jobs
+        # (traomay.device.batch.run): None until the first batch tells.
+        self.background_jobs: bool | None = None
 
     # -- errors ----------------------------------------------------------------------
     def _gone(self, exc: Exception) -> DeviceGone:

@@ -162,7 +162,6 @@ def identity_from_sections(sections: Mapping[str, str], adb_serial: str = "") ->
 
 def identify(link, adb_serial: str = "") -> Identity:
     """Read identity from one phone in a single shell round trip."""
-    cmd = batch.build(IDENTIFY_SECTIONS)
-    result = link.shell(cmd.command_line, timeout=30.0)
-    sections = {name: s.text for name, s in batch.split(cmd, result.output).items()}
+    _cmd, found = batch.run(link, IDENTIFY_SECTIONS, timeout=30.0)
+    sections = {name: s.text for name, s in found.items()}
     return identity_from_sections(sections, adb_serial=adb_serial)

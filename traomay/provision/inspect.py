@@ -54,6 +54,7 @@ class CountingShell:
 
     def __init__(self, link: ShellRunner) -> None:
         self._link = link
+        self.jobs_owner = link  # batch.run remembers on the link whether jobs work there
         self.calls = 0
 
     def shell(self, command: str, timeout: float = 30.0) -> Any:
@@ -80,9 +81,7 @@ def run_checks(link: ShellRunner, names: Sequence[str],
             raise UsageError(Msg("The check {name} takes no input from a person.",
                                  {"name": name}))
     shell = CountingShell(link)
-    cmd = batch.build(_sections_for(names))
-    output = shell.shell(cmd.command_line, timeout=120.0).output
-    found = batch.split(cmd, output)
+    cmd, found = batch.run(shell, _sections_for(names), timeout=120.0)
     if cmd.names and cmd.names[-1] not in found:
         # Every section ends with an echo, so a missing last marker means the phone went away
         # (unplugged, USB reset) mid-call: record nothing rather than half an inspection.

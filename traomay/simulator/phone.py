@@ -12,6 +12,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from traomay.simulator.phone_api import ShellOutcome
 from traomay.simulator.profile import Account, Profile, load_profile
@@ -125,6 +126,9 @@ class Phone:
         self.dirs: set[str] = {"/", "/sdcard", "/sdcard/DCIM", "/sdcard/DCIM/Camera",
                                "/sdcard/Download", "/data", "/data/local", "/data/local/tmp"}
         self.input_log: list[str] = []
+        # Seconds each command takes (latency.CommandLatency; benchmarks and soak runs):
+        # None answers at once.
+        self.latency: Callable[[list[str], int, Any], float] | None = None
         # --- operator flows (touch-test, call-test, battery-test) ---------------------
         self.touch_row_delay = 0.02  # seconds between streamed getevent rows
         # Simulated time runs time_scale x faster than ``clock`` for the battery only, so a
@@ -234,6 +238,11 @@ class Phone:
     def authorize(self) -> None:
         """The volunteer taps "Allow USB debugging"."""
         self._authorized = True
+
+    def deauthorize(self) -> None:
+        """The phone forgot this computer's key ("Revoke USB debugging authorizations", or
+        a fault plan): it asks "Allow USB debugging?" at the next connection."""
+        self._authorized = False
 
     # --- services -----------------------------------------------------------------------
     def stdin_bytes_expected(self, command: str) -> int:

@@ -16,6 +16,7 @@ class ShellOutcome:
     stdout: bytes
     stderr: bytes = b""
     exit_code: int = 0
+    seconds: float = 0.0  # how long the phone takes to answer (latency.py; 0: at once)
 
 
 class SimulatedPhone(Protocol):

@@ -143,6 +143,10 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def stream(self, local_id: int) -> Stream | None:
+        """The open stream with this local id (fault plans look up what a WRTE is for)."""
+        return self._streams.get(local_id)
+
     async def _before_write(self, stream: Stream, chunk: bytes) -> bytes:
         return await self.server.faults.before_write(self.server, stream, chunk)
 
@@ -255,10 +259,13 @@ class PhoneServer:
     def begin_reboot(self, seconds: float) -> None:
         if self._reboot_task is not None and not self._reboot_task.done():
             return
-        self._reboot_task = asyncio.get_running_loop().create_task(self._reboot(seconds))
+        away = self.faults.reboot_seconds(self, seconds)  # None: it never comes back
+        self._reboot_task = asyncio.get_running_loop().create_task(self._reboot(away))
 
-    async def _reboot(self, seconds: float) -> None:
+    async def _reboot(self, seconds: float | None) -> None:
         await self.unplug()
+        if seconds is None:
+            return
         await asyncio.sleep(max(0.0, seconds))
         self.phone.on_boot()
         self.reboots += 1

@@ -1,8 +1,10 @@
 """The phone's /system/bin/sh (mksh + toybox) for the command lines the toolkit sends.
 
-Supports ``;``, ``&&``, ``||``, ``|``, single/double quotes, backslash escapes, ``$?`` and a
-few environment variables, and the redirections adb clients append (``2>&1``,
-``2>/dev/null``, ``</dev/null``, ``> file``). Commands live in commands.py / dumpsys.py /
+Supports ``;``, ``&&``, ``||``, ``|``, ``( subshells )``, background jobs (``&``) and
+``wait``, single/double quotes, backslash escapes, ``$?`` and a few environment variables,
+and the redirections adb clients append (``2>&1``, ``2>/dev/null``, ``</dev/null``,
+``> file``). Jobs run one after another here; only the simulated clock (a phone with a
+latency model, latency.py) lets background jobs overlap. Commands live in commands.py / dumpsys.py /
 installer.py; this module only parses and runs pipelines.
 """
 
@@ -45,6 +47,22 @@ class ForLoop:
     body: list[tuple[str, Any]]
 
 
+@dataclass
+class Group:
+    """``( ... )`` and the redirections after it (``> file 2>&1``)."""
+
+    body: list[tuple[str, Any]]
+    redirects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Background:
+    """``job &``: in the simulator it runs at once, but its time overlaps what follows
+    until ``wait`` (Shell.clock)."""
+
+    node: Any
+
+
 # A parsed command list: (operator before it, pipeline stages or a ForLoop).
 Items = list[tuple[str, Any]]
 
@@ -85,12 +103,13 @@ def lex(line: str) -> list[str | tuple[str]]:
             if two in ("&&", "||"):
                 tokens.append((two,))
                 i += 2
-            elif c == "&":  # background: run it in the foreground, it is all the same here
-                tokens.append((";",))
-                i += 1
-            else:
+            else:  # "&": the job before it runs in the background (until ``wait``)
                 tokens.append((c,))
                 i += 1
+        elif (c == "(" and not in_word) or c == ")":
+            end_word()  # a subshell: ( cmd; cmd ) > file &
+            tokens.append((c,))
+            i += 1
         elif c == "'":
             j = line.find("'", i + 1)
             if j < 0:
@@ -203,6 +222,11 @@ class Shell:
         self.commands: dict[str, Command] = registry()
         self.status = 0
         self.variables: dict[str, str] = {}
+        # Simulated time of the command line being run (latency.py): seconds so far, and
+        # when each background job ends.
+        self.clock = 0.0
+        self._jobs: list[float] = []
+        self._depth = 0
 
     def _expand(self, word: str) -> str:
         if _VAR not in word:
@@ -228,38 +252,71 @@ class Shell:
         return "".join(out)
 
     def run(self, line: str, stdin: bytes = b"") -> ShellOutcome:
+        top = self._depth == 0  # $(...) and sh -c run nested lines on the same clock
+        if top:
+            self.clock, self._jobs = 0.0, []
+        self._depth += 1
         try:
-            items, _ = self._parse(lex(line), 0, frozenset())
-        except ShellSyntaxError as exc:
-            self.status = 2
-            return ShellOutcome(b"", f"/system/bin/sh: syntax error: {exc}\n".encode(), 2)
-        out, err = self._exec(items, stdin)
-        return ShellOutcome(out, err, self.status)
+            try:
+                items, _ = self._parse(lex(line), 0, frozenset())
+            except ShellSyntaxError as exc:
+                self.status = 2
+                return ShellOutcome(b"", f"/system/bin/sh: syntax error: {exc}\n".encode(), 2)
+            out, err = self._exec(items, stdin)
+        finally:
+            self._depth -= 1
+        seconds = max([self.clock, *self._jobs]) if top else 0.0
+        return ShellOutcome(out, err, self.status, seconds)
 
     def _parse(self, tokens: list[str | tuple[str]], i: int,
                stop: frozenset[str]) -> tuple[Items, int]:
-        """Group tokens into pipelines joined by ; && || (and for-loops) until a stop word."""
+        """Group tokens into pipelines joined by ; && || & (for-loops, ( subshells )) until
+        a stop word."""
         items: Items = []
         op, stages = ";", [[]]
+        node: Any = None  # a ForLoop or Group waiting for the operator after it
         while i < len(tokens):
             tok = tokens[i]
-            at_start = stages == [[]]
+            at_start = node is None and stages == [[]]
             if isinstance(tok, str):
                 if at_start and tok in stop:
                     break
                 if at_start and tok == "for":
-                    loop, i = self._parse_for(tokens, i)
-                    items.append((op, loop))
+                    node, i = self._parse_for(tokens, i)
                     continue
-                stages[-1].append(tok)
+                if isinstance(node, ForLoop):  # for ...; done </dev/null 2>&1
+                    node = Group([(";", node)])
+                if isinstance(node, Group):
+                    node.redirects.append(tok)
+                else:
+                    stages[-1].append(tok)
+            elif tok == ("(",) and at_start:
+                body, i = self._parse(tokens, i + 1, stop | {")"})
+                if i >= len(tokens) or tokens[i] != (")",):
+                    raise ShellSyntaxError("expected ')'")
+                node = Group(body)
+            elif tok == (")",):
+                if ")" in stop:
+                    break
+                stages[-1].append(")")  # a stray ')': kept as a word (lenient)
             elif tok[0] == "|":
                 stages.append([])
             else:
-                if not at_start:
-                    items.append((op, stages))
-                op, stages = tok[0], [[]]
+                current = node if node is not None else (None if at_start else stages)
+                if current is not None:
+                    if tok[0] == "&":
+                        items.append((op, Background(current)))
+                        op = ";"
+                    else:
+                        items.append((op, current))
+                        op = tok[0]
+                elif tok[0] != "&":
+                    op = tok[0]
+                node, stages = None, [[]]
             i += 1
-        if stages != [[]]:
+        if node is not None:
+            items.append((op, node))
+        elif stages != [[]]:
             items.append((op, stages))
         return items, i
 
@@ -285,18 +342,47 @@ class Shell:
         for op, node in items:
             if (op == "&&" and self.status != 0) or (op == "||" and self.status == 0):
                 continue
-            if isinstance(node, ForLoop):
-                for word in [self._expand(w) for w in node.words]:
-                    self.variables[node.var] = word
-                    o, e = self._exec(node.body, b"")
-                    out += o
-                    err += e
-                continue
-            o, e = self._pipeline(node, stdin)
+            o, e = self._node(node, stdin)
             out += o
             err += e
             stdin = b""  # only the first command sees the stream
         return bytes(out), bytes(err)
+
+    def _node(self, node: Any, stdin: bytes) -> tuple[bytes, bytes]:
+        if isinstance(node, Background):
+            # Runs now (the simulator is one thread), but on its own clock: what follows
+            # starts when the job started, and ``wait`` waits for the job's end.
+            started = self.clock
+            o, e = self._node(node.node, b"")
+            self._jobs.append(self.clock)
+            self.clock = started
+            self.status = 0  # "$?" after "job &" is 0
+            return o, e
+        if isinstance(node, ForLoop):
+            out, err = bytearray(), bytearray()
+            for word in [self._expand(w) for w in node.words]:
+                self.variables[node.var] = word
+                o, e = self._exec(node.body, b"")
+                out += o
+                err += e
+            return bytes(out), bytes(err)
+        if isinstance(node, Group):
+            o, e = self._exec(node.body, stdin)
+            return self._redirect(_redirections([self._expand(w) for w in node.redirects]),
+                                  o, e)
+        return self._pipeline(node, stdin)
+
+    def _redirect(self, cmd: Simple, o: bytes, e: bytes) -> tuple[bytes, bytes]:
+        if cmd.stderr_to_stdout:
+            o, e = o + e, b""
+        if cmd.stderr_to_null:
+            e = b""
+        if cmd.stdout_to:
+            if cmd.stdout_to != "/dev/null":
+                old = self.phone.read_file(cmd.stdout_to) or b"" if cmd.append else b""
+                self.phone.write_file(cmd.stdout_to, old + o, 0o100666)
+            o = b""
+        return o, e
 
     def _pipeline(self, stages: list[list[str]], stdin: bytes) -> tuple[bytes, bytes]:
         err = bytearray()
@@ -304,15 +390,7 @@ class Shell:
         for stage in stages:
             cmd = _redirections([self._expand(w) for w in stage])
             o, e, code = self._simple(cmd.words, data)
-            if cmd.stderr_to_stdout:
-                o, e = o + e, b""
-            if cmd.stderr_to_null:
-                e = b""
-            if cmd.stdout_to:
-                if cmd.stdout_to != "/dev/null":
-                    old = self.phone.read_file(cmd.stdout_to) or b"" if cmd.append else b""
-                    self.phone.write_file(cmd.stdout_to, old + o, 0o100666)
-                o = b""
+            o, e = self._redirect(cmd, o, e)
             err += e
             data = o
             self.status = code
@@ -323,6 +401,13 @@ class Shell:
             return b"", b"", self.status
         if words[0] == "exec" and len(words) > 1:
             words = words[1:]
+        if words[0] == "wait":  # a builtin: the clock moves to the end of every job
+            self.clock = max([self.clock, *self._jobs])
+            self._jobs = []
+            return b"", b"", 0
+        latency = getattr(self.phone, "latency", None)
+        if latency is not None:
+            self.clock += latency(words, len(stdin), self.phone)
         name = words[0]
         if "/" in name:  # /system/bin/getprop -> getprop
             name = name.rsplit("/", 1)[-1]

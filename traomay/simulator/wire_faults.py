@@ -31,3 +31,8 @@ class WireFaults:
     async def before_write(self, server: PhoneServer, stream: Stream, chunk: bytes) -> bytes:
         """Each WRTE payload the phone is about to send; return what to send instead."""
         return chunk
+
+    def reboot_seconds(self, server: PhoneServer, seconds: float) -> float | None:
+        """The phone is about to reboot for ``seconds``: return how long it really stays
+        away (None: it never comes back, as a phone stuck in a boot loop)."""
+        return seconds

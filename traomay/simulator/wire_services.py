@@ -57,6 +57,14 @@ def _run(phone: SimulatedPhone, command: str, stdin: bytes) -> ShellOutcome:
                             exit_code=255)
 
 
+async def _take_time(outcome: ShellOutcome) -> None:
+    """A phone with a latency model (latency.py) answers after the time the command line
+    takes; the loop serves every other phone meanwhile."""
+    seconds = getattr(outcome, "seconds", 0.0) or 0.0
+    if seconds > 0:
+        await asyncio.sleep(seconds)
+
+
 def _streamed(phone: SimulatedPhone, command: str) -> Iterator[tuple[float, bytes]] | None:
     """Optional: a phone may stream a long-running command's output (``getevent``) as
     (delay, bytes) chunks through ``stream(command)``; None = answer through run()."""
@@ -88,6 +96,7 @@ def raw_command(command: str) -> Service:
             return
         stdin = await _read_raw_stdin(stream, phone.stdin_bytes_expected(command))
         outcome = _run(phone, command, stdin)
+        await _take_time(outcome)
         # The model keeps stdout and stderr apart and loses their interleaving; stderr goes
         # first so that a trailing ``; echo MARKER$?`` (adbutils, PhoneLink) stays last.
         await stream.write(outcome.stderr + outcome.stdout)
@@ -104,6 +113,7 @@ def v2_command(command: str) -> Service:
             return
         stdin = await _read_v2_stdin(stream, phone.stdin_bytes_expected(command))
         outcome = _run(phone, command, stdin)
+        await _take_time(outcome)
         out = b""
         if outcome.stdout:
             out += _v2_packet(SHELL_STDOUT, outcome.stdout)

@@ -90,6 +90,8 @@ class Station:
         finally:
             self.stop.set()
             for worker in list(self.workers.values()):
+                worker.gone.set()  # wakes a worker waiting for its phone to leave
+            for worker in list(self.workers.values()):
                 worker.join(timeout=10.0)
         return StationResult(self.board.snapshot(), time.monotonic() - started)
 

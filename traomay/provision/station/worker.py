@@ -271,7 +271,7 @@ def _remove_account(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
         return Outcome.PARK
     w.wait_for(guide.REMOVE_GOOGLE, lambda: s.accounts().status is not Status.FAIL,
                every=max(w.options.poll, 3.0), detail=detail)
-    return Outcome.NEXT
+    return Outcome.GONE if w.stopping() else Outcome.NEXT
 
 
 def _maker_account(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
@@ -282,7 +282,7 @@ def _maker_account(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
     w.wait_for(guide.SIGN_OUT_MAKER,
                lambda: s.accounts().status is not Status.NEEDS_OPERATOR,
                every=max(w.options.poll, 3.0), detail=detail)
-    return Outcome.NEXT
+    return Outcome.GONE if w.stopping() else Outcome.NEXT
 
 
 def _erase(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
