@@ -73,10 +73,15 @@ def render(msg: Msg) -> str:
 def render_in(msg: Msg, lang: str) -> str:
     """``msg`` in ``lang`` whatever the command's language: what the inventory keeps for
     people to read (always Vietnamese) and the district's forms."""
-    catalog: gettext.NullTranslations = (
-        gettext.NullTranslations() if lang == "en"
-        else gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True))
+    catalog = _CATALOGS.get(lang)
+    if catalog is None:  # loaded once: a migration renders every stored summary
+        catalog = _CATALOGS[lang] = (
+            gettext.NullTranslations() if lang == "en"
+            else gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True))
     try:
         return catalog.gettext(msg.msgid).format(**msg.args)
     except (KeyError, IndexError, ValueError):
         return msg.plain()
+
+
+_CATALOGS: dict[str, gettext.NullTranslations] = {}

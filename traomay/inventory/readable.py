@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlite_utils import Database
 
@@ -28,6 +29,18 @@ from traomay.checks.registry import CHECK_LABELS
 from traomay.core.i18n import render_in
 from traomay.core.msg import N_, Msg
 from traomay.core.safe_text import for_terminal
+
+if TYPE_CHECKING:
+    from traomay.inventory.store import Inventory
+
+T = TypeVar("T")
+
+
+def snapshot(inventory: Inventory, fn: Callable[[], T]) -> T:
+    """Run ``fn`` (queries on ``inventory.db``) in one read transaction: every query sees the
+    same inventory even while stations write; a damaged file is an InventoryError (exit 7).
+    What the outputs layer reads with."""
+    return inventory._read(fn)  # noqa: SLF001 - the inventory package's own transaction
 
 # The phone's stage in devices.stage, in the order of the flow (the same names as
 # traomay.provision.session.STAGES; a test keeps them equal).

@@ -176,7 +176,7 @@ def default_name(device_id: int, kind: str = "certificate") -> str:
 def issue_all_passed(inventory: Inventory, folder: Path, campaign: Campaign | None = None,
                      *, lang: str = FORM_LANGUAGE) -> Iterator[Issued]:
     """A certificate for every phone whose verdict is pass, one file each in ``folder``."""
-    ids = inventory._read(lambda: [int(r[0]) for r in inventory.db.execute(  # noqa: SLF001
+    ids = readable.snapshot(inventory, lambda: [int(r[0]) for r in inventory.db.execute(
         "SELECT id FROM devices WHERE verdict = 'pass' ORDER BY id").fetchall()])
     for device_id in ids:
         yield issue(inventory, device_id, out_file(folder, default_name(device_id)), campaign,

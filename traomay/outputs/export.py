@@ -25,6 +25,7 @@ from traomay import __version__
 from traomay.core.errors import TraomayError, UsageError
 from traomay.core.msg import Msg
 from traomay.core.safe_text import for_csv, for_json
+from traomay.inventory import readable
 from traomay.inventory.store import Inventory, utc_now
 from traomay.outputs.forms import FORM_LANGUAGE, VN_TZ
 
@@ -141,8 +142,8 @@ def rows(inventory: Inventory, sel: Selection = Selection(), *, personal: bool =
          local_times: bool = True, lang: str = FORM_LANGUAGE) -> list[tuple[Any, ...]]:
     """The selected phones, one tuple each in the order of :func:`columns`."""
     sql, args = _query(sel, personal=personal, local_times=local_times, lang=lang)
-    return inventory._read(  # noqa: SLF001 - one snapshot of the whole inventory
-        lambda: inventory.db.execute(sql, args).fetchall())
+    return readable.snapshot(inventory,  # one snapshot of the whole inventory
+                             lambda: inventory.db.execute(sql, args).fetchall())
 
 
 def as_dicts(found: list[tuple[Any, ...]], personal: bool = False) -> list[dict[str, Any]]:
@@ -237,5 +238,5 @@ class ExportError(TraomayError):
 
 
 def count_all(inventory: Inventory) -> int:
-    return inventory._read(lambda: int(  # noqa: SLF001
+    return readable.snapshot(inventory, lambda: int(
         inventory.db.execute("SELECT count(*) FROM devices").fetchone()[0]))

@@ -21,6 +21,7 @@ from traomay.core.campaign import Campaign
 from traomay.core.errors import UsageError
 from traomay.core.msg import Msg
 from traomay.core.safe_text import for_csv
+from traomay.inventory import readable
 from traomay.inventory.store import Inventory, utc_now
 from traomay.outputs.forms import FORM_LANGUAGE, VN_TZ, header_blocks, out_file, tr, vn_datetime
 from traomay.outputs.pdf import Document
@@ -117,7 +118,7 @@ def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = N
             "(SELECT 1 FROM intakes i WHERE i.device_id = d.id)", [begin_s, end_s]).fetchall()
         return by_unit + [r for r in without if r[2]]
 
-    found = inventory._read(read)  # noqa: SLF001 - one snapshot
+    found = readable.snapshot(inventory, read)
     counts: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     for unit, *values in found:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from traomay.core.campaign import Campaign
+from traomay.inventory import readable
 from traomay.inventory.store import Inventory
 from traomay.outputs import certificate, export, report
 
@@ -27,7 +28,7 @@ def write_samples(inventory: Inventory, folder: Path,
     csv_path = folder / "kho-may.csv"
     export.write_csv(inventory, csv_path)
     files = report.write_weekly(inventory, campaign, folder)
-    first = inventory._read(lambda: inventory.db.execute(  # noqa: SLF001
+    first = readable.snapshot(inventory, lambda: inventory.db.execute(
         "SELECT id FROM devices WHERE verdict = 'pass' ORDER BY id LIMIT 1").fetchone())
     cert = None
     if first is not None:
