@@ -24,16 +24,8 @@ from traomay.provision.station.worker import StationOptions
 from traomay.simulator.phone import Phone
 
 HOSTILE = "[bold red]X\x1b[2J"  # rich markup and "clear the screen"
-ANSWERS = {"appearance": "1", "origin": "y", "rang": "y", "touch_retry": "f"}
+ANSWERS = {"appearance": "1", "origin": "y", "rang": "y", "touch_retry": "x"}
 FINAL = ("done", "set_aside")
-
-
-class Hands(SimulatedVolunteer):
-    """The volunteer's hands only: the questions are left to the test's key presses."""
-
-    def _act(self, row):
-        if row.ask is None:
-            super()._act(row)
 
 
 @pytest.fixture()
@@ -89,8 +81,9 @@ def test_station_screen_answers_by_keys_and_shows_device_text_literally(
             station = Station(rig.hub, inv, demo_config(manifest), StationOptions(
                 operator=operator, touch_timeout=20, call_timeout=8, recheck_every=60,
                 logs_dir=tmp_path / "logs"))
-            Hands(station.board, rig.sim, dict(zip(rig.sim.addresses, rig.phones, strict=True)),
-                  station.stop).start()
+            SimulatedVolunteer(station.board, rig.sim,
+                               dict(zip(rig.sim.addresses, rig.phones, strict=True)),
+                               station.stop, answer_questions=False).start()
             return station
 
         app = StationApp(start, station_name="test")

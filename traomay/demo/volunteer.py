@@ -18,12 +18,14 @@ from traomay.simulator.phone import Phone
 class SimulatedVolunteer(threading.Thread):
     def __init__(self, board: Board, sim_hub: SimulatedHub, phones: Mapping[str, Phone],
                  stop: threading.Event, *, accept_origin: bool = True,
-                 appearance: Mapping[str, Any] | None = None, erase_seconds: float = 0.3) -> None:
+                 appearance: Mapping[str, Any] | None = None, erase_seconds: float = 0.3,
+                 answer_questions: bool = True) -> None:
         super().__init__(name="traomay-demo-volunteer", daemon=True)
         self.board, self.sim, self.phones, self.stop = board, sim_hub, phones, stop
         self.accept_origin = accept_origin
         self.appearance = appearance or {"screen_ok": True, "back_ok": True}
         self.erase_seconds = erase_seconds
+        self.answer_questions = answer_questions  # False: a test answers with key presses
         self._done: set[tuple[Any, ...]] = set()
         self._rang: dict[int, float] = {}
         self.actions: list[tuple[str, str]] = []  # (phone address, what was done)
@@ -45,6 +47,8 @@ class SimulatedVolunteer(threading.Thread):
         if index is None:
             return
         if row.ask is not None:
+            if not self.answer_questions:
+                return
             value = {"appearance": self.appearance, "origin": self.accept_origin,
                      "rang": True, "touch_retry": "faulty"}.get(row.ask.kind)
             if self.board.answer(row.transport_id, value):

@@ -126,9 +126,11 @@ class Station:
                         self.workers[tid] = worker
                         worker.start()
                 continue
+            known = self.board.row(tid)
+            named = {} if known is not None and known.phone else {
+                "phone": listing.model.replace("_", " ")}  # identified rows keep their name
             self.board.update(tid, listing.serial, state="problem",
-                              phone=listing.model.replace("_", " "),
-                              action=instruction_for_state(listing.state))
+                              action=instruction_for_state(listing.state), **named)
             if listing.state == "offline":
                 since = self._offline_since.setdefault(tid, now)
                 if now - since > RECONNECT_OFFLINE_AFTER_S:

@@ -132,7 +132,8 @@ class PhoneWorker(threading.Thread):
         repeats = 0
         while not self.stopping():
             step = next_step(self._state(session), only_checks=self.options.only_checks)
-            self.show(stage=step.kind.value)
+            if last is None or step.kind != last[0]:
+                self.show(stage=step.kind.value, action=None, detail=())  # no stale action
             repeats = repeats + 1 if (step.kind, step.checks) == last else 0
             last = (step.kind, step.checks)
             if repeats > 3 and step.kind not in (StepKind.RECHECK, StepKind.DONE):
@@ -234,7 +235,7 @@ def _touch(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
     question = Ask("touch_retry", Msg("Touch test: {missing} squares never responded.",
                                       {"missing": len(outcome.missing)}), (
         Choice("r", Msg("try again"), "retry"),
-        Choice("f", Msg("record it as faulty"), "faulty")))
+        Choice("x", Msg("record it as faulty"), "faulty")))  # not "f": the screen's find key
     answer = w.board.ask(w.tid, question, timeout=w.options.person_timeout,
                          stop=w.station.stop, gone=w.gone)
     if answer == "faulty":
