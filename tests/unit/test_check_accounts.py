@@ -94,9 +94,12 @@ DUMP = """User UserInfo{0:Owner:c13}:
     Account {name=someone@gmail.com, type=com.google}
     Account {name=weird, type=x, type=com.xiaomi}
 
-  Active Sessions: 0
+  Active Sessions: 1
     Session: getAuthToken, Account {name=someone@gmail.com, type=com.google}
-"""
+
+  RegisteredServicesCache: 1 services
+    ServiceInfo: AuthenticatorDescription {type=com.google}, ComponentInfo{com.google.android.gms/.auth.GoogleAccountAuthenticatorService}, uid 10024
+"""  # noqa: E501
 
 
 def test_name_with_type_text_and_session_lines():
@@ -124,8 +127,9 @@ def test_cut_short_dump_is_unknown():
     ({"frp_secure": "Exception: permission"}, 31, None),
 ])
 def test_frp_flags(sections, sdk, frp):
-    empty = "User UserInfo{0:Owner:13}:\n  Accounts: 0\n"
-    getprop = f"[ro.build.version.sdk]: [{sdk}]"
+    empty = "User UserInfo{0:Owner:13}:\n  Accounts: 0\n\n  RegisteredServicesCache: 0 services\n"
+    release = {28: "9", 31: "12", 34: "14", 35: "15"}[sdk]
+    getprop = f"[ro.build.version.release]: [{release}]\n[ro.build.version.sdk]: [{sdk}]"
     facts = accounts.parse({"accounts": empty, "getprop": getprop, **sections})
     if frp is None:
         assert isinstance(facts.frp_active, Unknown)
@@ -161,3 +165,84 @@ def test_parse_never_raises(sections):
 def test_parse_never_raises_on_shuffled_lines(lines):
     facts = undecorated(accounts.parse)({"accounts": "\n".join(lines)})
     accounts.evaluate(facts, {})
+
+
+
+# -- the evidence rule: a damaged dump is never "no account" (issue 9, item 1) ------------
+
+S9_LIKE = """User UserInfo{0:Owner:13}:
+  Accounts: 1
+    Account {name=x@gmail.com, type=com.google}
+  
+  AccountId, Action_Type, timestamp, UID, TableName, Key
+  Accounts History
+  
+  Active Sessions: 0
+  
+  RegisteredServicesCache: 1 services
+    ServiceInfo: AuthenticatorDescription {type=com.google}, ComponentInfo{com.google.android.gms/x}, uid 10024
+  
+"""  # noqa: E501,W293
+
+
+def _lines_without(text: str, index: int) -> str:
+    lines = text.split("\n")
+    return "\n".join(lines[:index] + lines[index + 1:])
+
+
+@pytest.mark.parametrize(("damaged", "why"), [
+    # the adversarial run's own example: no count line at all
+    ("User UserInfo{0:Owner:13}:\n    Account {name=x@gmail.com, type=com.google}\n",
+     "no 'Accounts:' count line"),
+    ("User UserInfo{0:Owner:13}:\n", "no 'Accounts:' count line"),  # cut after line 1
+    (S9_LIKE[:26], "no 'Accounts:' count line"),  # cut at byte 26 (header cut short)
+    (_lines_without(S9_LIKE, 1), "no 'Accounts:' count line"),  # count line dropped
+    (_lines_without(S9_LIKE, 2), "'Accounts: 1' but 0 listed"),  # account line dropped
+    (S9_LIKE.replace("Accounts: 1", "Accounts: x"), "not a number"),
+    (S9_LIKE.replace("Accounts: 1", "Accounts: -1"), "not a number"),
+    (S9_LIKE.replace("Accounts: 1", "Accounts: 99999999999999999999"), "not a number"),
+    (S9_LIKE.replace("Accounts: 1", "Accounts: 0"), "'Accounts: 0' but 1 listed"),
+    (S9_LIKE.replace("Accounts: 1", "Accounts: 2"), "'Accounts: 2' but 1 listed"),
+    (S9_LIKE.replace("  Accounts: 1", "  Accounts: 1\n  Accounts: 1"), "2 'Accounts:'"),
+    (S9_LIKE.split("  RegisteredServicesCache")[0], "before the authenticator list"),
+    (S9_LIKE.replace("1 services", "2 services"), "'2 services' but 1 listed"),
+    (S9_LIKE.replace("Owner:13}:", "Owner:1"), "cut or garbled"),
+    (S9_LIKE.replace("User UserInfo{0:", "User UserInfo{10:"), "no block for the phone's owner"),
+    (S9_LIKE + S9_LIKE, "user 0 appears twice"),
+    (S9_LIKE + "User Use", "unindented line"),  # the next user's header cut short
+    (S9_LIKE[:80] + "\n*** SERVICE 'account' DUMP TIMEOUT (10000ms) EXPIRED ***\n",
+     "timed out"),
+    ("Can't find service: account\n", "the phone said \"Can't find service: account\""),
+    # cut before the header: the first line holds the donor's address, never quoted
+    ("    Account {name=x@gmail.com, type=com.google}\n", "no 'User UserInfo' block"),
+    ("Permission Denial: can't dump account from from pid=1, uid=2000\n", "no 'User UserInfo'"),
+    ("", "empty"),
+])
+def test_a_damaged_dump_is_unknown_never_no_account(damaged, why):
+    facts = accounts.parse({"accounts": damaged, "frp_secure": "0", "frp_global": "0"})
+    assert isinstance(facts.users, Unknown), damaged
+    assert why in facts.users.reason
+    result = accounts.evaluate(facts, {})
+    assert result.status is Status.ERROR
+    assert result.measurements["google_accounts"] is None  # unknown, never 0
+    assert "x@gmail" not in facts.users.reason and "x@gmail" not in repr(result.to_json())
+
+
+def test_the_complete_dump_fails_and_reports_what_a_damaged_one_lists():
+    facts = accounts.parse({"accounts": S9_LIKE, "frp_secure": "0"})
+    assert accounts.evaluate(facts, {}).status is Status.FAIL
+    damaged = accounts.parse({"accounts": _lines_without(S9_LIKE, 1), "frp_secure": "0"})
+    result = accounts.evaluate(damaged, {})
+    assert result.measurements["accounts_listed_by_type"] == {"com.google": 1}
+    assert "1 account line listed" in result.summary.args["reason"]
+
+
+def test_a_damaged_android_version_does_not_skip_the_frp_question():
+    # Android 12 (API 31), FRP setting unreadable: unknown. A digit of the API level changed
+    # to 29 (before the FRP setting existed) must not turn that into "not locked".
+    empty = "User UserInfo{0:Owner:13}:\n  Accounts: 0\n\n  RegisteredServicesCache: 0 services\n"
+    for sdk in ("31", "29"):
+        getprop = f"[ro.build.version.release]: [12]\n[ro.build.version.sdk]: [{sdk}]"
+        facts = accounts.parse({"accounts": empty, "getprop": getprop, "frp_secure": "Error"})
+        assert isinstance(facts.frp_active, Unknown)
+        assert accounts.evaluate(facts, {}).status is Status.ERROR

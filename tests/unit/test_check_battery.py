@@ -144,6 +144,7 @@ ANDROID15_ONE_SPACE = """Current Battery Service state:
  USB powered: true
  status: 2
  health: 2
+ present: true
  level: 40
  scale: 100
  Charge counter: 1600000
@@ -168,6 +169,58 @@ def test_bad_health_codes(health, status):
     assert battery.evaluate(battery.parse({"battery": text}), {}).status is status
 
 
+@pytest.mark.parametrize(("damage", "why"), [
+    # mutation "drop": the health line gone; a dead battery could hide behind a capacity
+    (lambda t: t.replace(" health: 2\n", ""), "'health' not printed"),
+    # mutation "number": a health code Android does not define
+    (lambda t: t.replace("health: 2", "health: 99999999999999999999"), "'health'"),
+    (lambda t: t.replace("health: 2", "health: -2"), "'health' is out of range"),
+    # mutation "drop": present gone
+    (lambda t: t.replace(" present: true\n", ""), "'present' not printed"),
+    # a key printed twice with different values (one copy damaged): neither is trusted
+    (lambda t: t + " health: 4\n", "printed twice"),
+])
+def test_health_and_presence_must_be_read_to_pass(damage, why):
+    good = battery.parse({"battery": ANDROID15_ONE_SPACE})
+    assert battery.evaluate(good, {}).status is Status.PASS  # 4000 mAh / 400 mA = 10 h
+    result = battery.evaluate(battery.parse({"battery": damage(ANDROID15_ONE_SPACE)}), {})
+    assert result.status is Status.ERROR
+    assert why in result.summary.args["reason"]
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    (ANDROID15_ONE_SPACE.replace("level: 40", "level: 400"), "above the scale"),
+    (ANDROID15_ONE_SPACE.replace("scale: 100", "scale: 0"), "'scale' is out of range"),
+])
+def test_impossible_level_is_no_capacity_evidence(text, level):
+    state = parse_battery_service(text)
+    assert level in (state.level.reason if isinstance(state.level, Unknown)
+                     else state.scale.reason)
+    capacity = battery.full_charge_capacity(battery.parse({"battery": text}),
+                                            battery.DEFAULT_CRITERIA)
+    assert capacity is None  # the charge-counter estimate needs a real level
+
+
+def test_learned_capacity_outside_min_and_max_is_not_used():
+    # mutation "number" on "Last learned": 1800 -> 18007 would be out of the plausible
+    # range anyway; 1800 -> 3800 is plausible but above the max learned: damaged.
+    stats = ("  Last learned battery capacity: 3800 mAh\n"
+             "  Min learned battery capacity: 1700 mAh\n"
+             "  Max learned battery capacity: 1900 mAh\n")
+    facts = battery.parse({"battery": ANDROID15_ONE_SPACE, "batterystats": stats})
+    assert isinstance(facts.stats.last_learned_mah, Unknown)
+    capacity = battery.full_charge_capacity(facts, battery.DEFAULT_CRITERIA)
+    assert capacity == (4000.0, "charge counter / battery level")
+
+
+def test_sysfs_charge_full_far_above_design_is_not_used():
+    facts = battery.parse({"battery": ANDROID15_ONE_SPACE, "battery_sysfs": (
+        "charge_full=31000000\ncharge_full_design=4000000\ncycle_count=512\n")})
+    assert "far above the design" in facts.sysfs.charge_full_mah.reason
+    twice = battery.parse_sysfs("charge_full=3100000\ncharge_full=9100000\n")
+    assert "printed twice" in twice.charge_full_mah.reason
+
+
 def test_updates_stopped_is_not_trusted():
     text = ANDROID15_ONE_SPACE.replace("state:\n", "state:\n  (UPDATES STOPPED -- use 'reset' "
                                        "to restart)\n")
@@ -176,7 +229,7 @@ def test_updates_stopped_is_not_trusted():
 
 
 def test_not_present_fails():
-    text = ANDROID15_ONE_SPACE + "  present: false\n"
+    text = ANDROID15_ONE_SPACE.replace("present: true", "present: false")
     assert battery.evaluate(battery.parse({"battery": text}), {}).status is Status.FAIL
 
 

@@ -75,3 +75,14 @@ def test_parse_never_raises(sections):
                                  "  state: ", "state: STATE_", "", "x"])))
 def test_parse_never_raises_on_shuffled_lines(lines):
     bluetooth.evaluate(undecorated(bluetooth.parse)({"bluetooth": "\n".join(lines)}), {})
+
+
+@pytest.mark.parametrize("block", [
+    "Bluetooth Status\n  state: ON\n  name: x\n",  # mutation "drop": enabled line gone
+    "Bluetooth Status\n  enabled: false\n  state: ON\n",  # turning off, or damaged
+    "Bluetooth Status\n  enabled: true\n  enabled: false\n  state: ON\n",  # first of two
+])
+def test_on_counts_only_with_enabled_true(block):
+    facts = bluetooth.parse({"bluetooth": block})
+    assert isinstance(facts.state, Unknown)
+    assert bluetooth.evaluate(facts, {}).status is Status.ERROR

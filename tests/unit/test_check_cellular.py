@@ -81,7 +81,8 @@ def test_registered_phone_passes_once_the_call_is_confirmed():
 def _dump(voice: int, data: int, call: int = 0, op: str = "Viettel") -> str:
     return ("last known state:\n  Phone Id=0\n"
             f"    mCallState={call}\n"
-            f"    mServiceState={{mVoiceRegState={voice}(X), mDataRegState={data}(X), "
+            f"    mServiceState={{mVoiceRegState={voice}({cellular.REG_STATES[voice]}), "
+            f"mDataRegState={data}({cellular.REG_STATES[data]}), "
             f"mOperatorAlphaLong={op}, mOperatorAlphaShort=VT}}\n"
             "local logs:\n  mServiceState={mVoiceRegState=0(IN_SERVICE), mDataRegState=0}\n")
 
@@ -188,3 +189,27 @@ def test_wifi_calling_is_not_the_mobile_network():
     lte = text.replace("18(IWLAN)", "14(LTE)")
     facts = cellular.parse({"telephony": lte, "getprop": "[gsm.sim.state]: [LOADED]"})
     assert cellular.evaluate(facts, {}).measurements["voice_in_service"] is True
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    # mutation "number": one digit puts an out-of-service phone in service
+    (_dump(1, 1).replace("mVoiceRegState=1", "mVoiceRegState=0", 1), "does not add up"),
+    (_dump(1, 1).replace("mDataRegState=1", "mDataRegState=0", 1), "does not add up"),
+    # 7.x positional: in service without any radio technology
+    ("last known state:\n  Phone Id=0\n  mCallState=0\n  mServiceState=0 1 voice home data "
+     "home null null 00000 null null 00000  Unknown Unknown CSS not supported 0 0\n",
+     "without a radio technology"),
+])
+def test_a_registration_state_that_does_not_add_up_is_unknown(text, why):
+    facts = cellular.parse({"telephony": text, "getprop": "[gsm.sim.state]: [READY]"})
+    assert isinstance(facts.slots, Unknown) and why in facts.slots.reason
+    confirmed = cellular.with_operator_input(facts, {"rang": True, "method": "operator"})
+    assert cellular.evaluate(confirmed, {}).status is Status.ERROR
+
+
+def test_real_7x_in_service_line_keeps_working():
+    line = ("last known state:\n  Phone Id=0\n  mCallState=0\n  mServiceState=0 0 voice home "
+            "data home CHN-UNICOM UNICOM 46001 CHN-UNICOM UNICOM 46001  LTE LTE CSS not "
+            "supported -1 -1 RoamInd=-1 DefRoamInd=-1 EmergOnly=false\n")
+    facts = cellular.parse({"telephony": line, "getprop": "[gsm.sim.state]: [READY]"})
+    assert [(s.voice_reg, s.data_reg) for s in facts.slots] == [(0, 0)]

@@ -93,11 +93,19 @@ MODERN = """Location Manager State:
         Number of TTFF reports: 1
         TTFF mean (sec): 21.5
         Number of CN0 reports: 38
+        Top 4 Avg CN0 mean (dB-Hz): 31.2
         Total number of sv status messages processed: 41
       GNSS_KPI_END
   GNSS Manager:
     GNSS Hardware Model Name: qcom,MPSS.HI.4.3
 """
+
+
+# GnssMetrics prints a mean only under a count above 0: a phone without fixes has neither.
+NO_TTFF = ("Number of TTFF reports: 1\n        TTFF mean (sec): 21.5",
+           "Number of TTFF reports: 0")
+NO_CN0 = ("Number of CN0 reports: 38\n        Top 4 Avg CN0 mean (dB-Hz): 31.2",
+          "Number of CN0 reports: 0")
 
 
 def test_android_12_layout():
@@ -109,7 +117,7 @@ def test_android_12_layout():
 
 
 def test_cn0_and_sv_without_ttff_is_evidence():
-    facts = gps.parse({"location": MODERN.replace("TTFF reports: 1", "TTFF reports: 0")
+    facts = gps.parse({"location": MODERN.replace(NO_TTFF[0], NO_TTFF[1])
                        .replace("last location=Location[gps", "last location=null[")})
     assert gps.satellite_evidence(facts, {}) == "cn0"
 
@@ -162,8 +170,7 @@ def test_parse_never_raises_on_shuffled_lines(lines):
 
 def test_mock_fix_is_not_satellite_evidence():
     # Location.toString marks a fake-GPS app's fix with " mock"; it proves nothing.
-    text = (MODERN.replace("Number of TTFF reports: 1", "Number of TTFF reports: 0")
-            .replace("Number of CN0 reports: 38", "Number of CN0 reports: 0")
+    text = (MODERN.replace(NO_TTFF[0], NO_TTFF[1]).replace(NO_CN0[0], NO_CN0[1])
             .replace("hAcc=4 et=", "hAcc=4 mock et="))
     facts = gps.parse({"location": text})
     assert facts.gnss_present is True and not facts.gps_fix_since_boot
@@ -177,3 +184,55 @@ def test_location_setting_per_user_lines():
             "      user 0:\n        last location=null\n")
     facts = gps.parse({"location": text})
     assert facts.gnss_present is True and facts.gps_enabled is False
+
+
+KPI = """Current Location Manager state:
+gps Internal State:
+  mStarted=false
+GNSS_KPI_START
+  KPI logging start time: +15s143ms
+  Number of location reports: {location}
+  Number of TTFF reports: {ttff}
+{ttff_mean}  Number of position accuracy reports: 0
+  Number of CN0 reports: {cn0}
+{cn0_mean}GNSS_KPI_END
+"""
+
+
+def _kpi(location="0", ttff="0", cn0="0", ttff_mean="", cn0_mean="", sv=""):
+    text = KPI.format(location=location, ttff=ttff, cn0=cn0, ttff_mean=ttff_mean,
+                      cn0_mean=cn0_mean)
+    if sv:
+        text = text.replace("GNSS_KPI_END", f"  Total number of sv status messages processed: "
+                            f"{sv}\nGNSS_KPI_END")
+    return gps.parse({"location": text})
+
+
+@pytest.mark.parametrize("damaged", [
+    # the mutation fuzz's finding: a huge TTFF count turned "take it outdoors" into a pass
+    {"ttff": "99999999999999999999"},
+    {"ttff": "1"},  # a count above 0 without the "TTFF mean" line GnssMetrics then prints
+    {"ttff": "-1"},
+    {"location": "0", "ttff": "2", "ttff_mean": "  TTFF mean (sec): 7.5\n"},  # > locations
+    {"ttff": "1", "location": "5", "ttff_mean": "  TTFF mean (sec): -3\n"},  # impossible mean
+    {"cn0": "38", "sv": "41"},  # CN0 reports without their mean line
+    {"ttff_mean": "  TTFF mean (sec): 7.5\n"},  # a mean under a count of 0
+])
+def test_gnss_counters_that_do_not_add_up_are_no_evidence(damaged):
+    facts = _kpi(**damaged)
+    assert facts.counters_problem
+    assert gps.satellite_evidence(facts, {}) is None
+    result = gps.evaluate(facts, {})
+    assert result.status is Status.ERROR
+    assert result.summary.msgid == "Could not tell whether GPS works: {reason}"
+
+
+def test_consistent_gnss_counters_are_evidence():
+    facts = _kpi(location="24", ttff="1", ttff_mean="  TTFF mean (sec): 7.214\n")
+    assert not facts.counters_problem and gps.satellite_evidence(facts, {}) == "ttff"
+    facts = _kpi(location="24", cn0="24", cn0_mean="  Top 4 Avg CN0 mean (dB-Hz): 31.5\n",
+                 sv="24")
+    assert gps.satellite_evidence(facts, {}) == "cn0"
+    none = _kpi()
+    assert not none.counters_problem
+    assert gps.evaluate(none, {}).status is Status.NEEDS_OPERATOR

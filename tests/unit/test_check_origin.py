@@ -172,6 +172,8 @@ BASE = {
     "ro.product.brand": "samsung", "ro.product.manufacturer": "samsung",
     "ro.product.model": "SM-A505F", "ro.product.device": "a50", "ro.product.name": "a50dd",
     "ro.build.tags": "release-keys", "ro.hardware": "exynos9610",
+    "ro.build.fingerprint": "samsung/a50dd/a50:11/RP1A.200720.012/A505FDDU9CUL1:user/"
+                            "release-keys",
 }
 
 
@@ -342,3 +344,22 @@ def test_decision_does_not_change_a_clear_origin():
     result = origin.evaluate(origin.with_operator_input(facts, {"accepted": False, "by": "X"}),
                              {})
     assert result.status is Status.PASS and "decided_by" not in result.measurements
+
+
+@pytest.mark.parametrize("key", origin.REQUIRED_PROPS)
+def test_a_missing_origin_property_is_unknown_not_a_clean_origin(key):
+    # mutation "drop" (or a cut getprop): the line that carried the sign of a copy is gone,
+    # e.g. [ro.build.tags]: [test-keys] or [ro.product.manufacturer]: [alps]
+    text = "\n".join(line for line in _getprop(ro__build__tags="test-keys").splitlines()
+                     if not line.startswith(f"[{key}]"))
+    facts, result = _decide(text)
+    assert isinstance(facts.brand, Unknown) and key in facts.brand.reason
+    assert result.status is Status.ERROR
+
+
+def test_a_property_printed_twice_with_different_values_is_unknown():
+    text = _getprop(ro__product__manufacturer="alps") + "\n[ro.product.manufacturer]: [samsung]"
+    facts, result = _decide(text)
+    assert "twice" in facts.brand.reason and result.status is Status.ERROR
+    same = _getprop() + "\n[ro.product.manufacturer]: [samsung]"  # mutation "dup": harmless
+    assert _decide(same)[1].status is Status.PASS

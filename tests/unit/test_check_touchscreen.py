@@ -110,6 +110,18 @@ def test_sweep_over_every_cell_completes():
     assert grid.result() == GridResult(3, 4, 12)
 
 
+def test_a_position_outside_the_panel_marks_nothing():
+    # a damaged event (mutation "number": 0x3e7 -> 0x7fffffff or a negative value) must not
+    # be clamped into an edge cell nobody touched
+    grid = TouchGrid(2, 2, (0, 999), (0, 999))
+    grid.feed(_frame(100, 100, tracking=1))
+    grid.feed(_frame(0x7FFFFFFF, 100))
+    grid.feed(_frame(100, -5000 & 0xFFFFFFFF))  # getevent prints 32-bit two's complement
+    assert grid.hit == {(0, 0)} and grid.rejected == 2
+    grid.feed(_frame(1005, 100))  # a sliver past max, as some drivers report: kept
+    assert grid.hit == {(0, 0), (1, 0)}
+
+
 def test_lifted_finger_does_not_mark():
     grid = TouchGrid(2, 2, (0, 999), (0, 999))
     grid.feed(_frame(100, 100, tracking=5))
@@ -185,7 +197,8 @@ def test_grid_results():
 
 
 def test_no_touchscreen_fails():
-    text = SIMPLE_INPUT.replace("TOUCH_SCREEN", "POINTER")
+    # a whole dump: the reader's device list is followed by the dispatcher's section
+    text = SIMPLE_INPUT.replace("TOUCH_SCREEN", "POINTER") + "\nInput Dispatcher State:\n"
     facts = touchscreen.parse({"input": text})
     assert facts.touchscreens == ()
     assert touchscreen.evaluate(facts, {}).status is Status.FAIL
@@ -278,3 +291,15 @@ def test_built_in_keyboard_suffix_does_not_hide_the_path():
     text = UHID_TWIN.replace("BuiltInKeyboardId: -2", "BuiltInKeyboardId: 2").replace(
         "    2: panel_ts\n", "    2: panel_ts (aka device 0 - built-in keyboard)\n")
     assert touchscreen.parse({"input": text}).primary.path == "/dev/input/event6"
+
+
+def test_input_dump_cut_inside_the_device_list_is_unknown_not_no_touchscreen():
+    require_captures()
+    folder = CAPTURES / "google-pixel_sailfish-10"
+    text = (folder / "dumpsys_input.txt").read_text(encoding="utf-8")
+    reader = text.index("Input Reader State")
+    cut = text[: text.index("\n", reader) + 40]  # mutation "cut": inside the reader section
+    facts = touchscreen.parse({"input": cut})
+    assert isinstance(facts.input_read, Unknown) and "cut short" in facts.input_read.reason
+    assert touchscreen.evaluate(facts, {}).status is Status.ERROR
+    assert touchscreen.parse({"input": text}).input_read is True

@@ -119,3 +119,13 @@ def test_parse_never_raises_on_shuffled_lines(lines):
     wifi.evaluate(undecorated(wifi.parse)({"wifi": "\n".join(lines)}), {})
 
 
+
+
+def test_impossible_logged_scan_count_is_no_evidence():
+    line = ("rec[1]: time=04-25 11:42:25.721 processed=SupplicantStartedState "
+            "what=147461(0x24005) !SCAN_RESULTS_EVENT rt=21570/21570 0 0 found={n} known=0\n")
+    assert wifi.parse({"wifi": line.format(n=27)}).logged_networks_found == 27
+    for huge in ("99999999999999999999", "1007"):  # mutation "number"
+        facts = wifi.parse({"wifi": line.format(n=huge)})
+        assert facts.logged_networks_found is None
+        assert wifi.evaluate(facts, {}).status is not Status.PASS

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from traomay.checks.base import ResultMaker, never_raises, section_text
-from traomay.checks.props import parse_getprop, sdk_int
-from traomay.core.results import CheckResult, Status, Unknown
+from traomay.checks.props import parse_getprop, sdk_checked
+from traomay.core.results import CheckResult, Status, Unknown, command_refused
 
 NAME = "accounts"
 
@@ -40,11 +40,22 @@ DEFAULT_CRITERIA: Mapping[str, Any] = {
                                  "BBKOnLineService"],
 }
 
-_USER = re.compile(r"^User UserInfo\{(-?\d+):")
-_COUNT = re.compile(r"^\s+Accounts: (\d+)\s*$")
+_USER = re.compile(r"^User UserInfo\{(-?\d{1,9}):.*\}:\s*$")
+_USER_START = re.compile(r"^User UserInfo\b")
+_COUNT = re.compile(r"^\s+Accounts: (\d{1,6})\s*$")
+_COUNT_START = re.compile(r"^\s+Accounts:")
 # The name may contain anything (", type=" too): the type is the text after the LAST
 # ", type=" on the line, up to the closing brace.
 _ACCOUNT = re.compile(r"^\s+Account \{name=.*, type=([^,{}\n]*)\}\s*$")
+# Any line that starts like an account (a cut or garbled one included). Session lines
+# ("Session: ..., getAuthToken, Account {name=...}") do not start so and are not accounts.
+_ACCOUNT_START = re.compile(r"^\s+Account \{")
+_SERVICES = re.compile(r"^\s+RegisteredServicesCache: (?:(\d{1,6}) services|services not "
+                       r"loaded)\s*$")
+_SERVICES_START = re.compile(r"^\s+RegisteredServicesCache:")
+_SERVICE_INFO = re.compile(r"^\s+ServiceInfo: ")
+_TIMEOUT = "DUMP TIMEOUT"
+PRIMARY_USER = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,9 @@ class Facts:
     users: tuple[UserAccounts, ...] | Unknown
     frp_active: bool | Unknown
     sdk: int | None = None
+    # Accounts of each type listed anywhere in the dump, even one that cannot be trusted as a
+    # whole (then ``users`` is Unknown): "at least this many" for the technician.
+    listed: tuple[tuple[str, int], ...] = ()
 
     def count(self, account_type: str) -> int:
         if isinstance(self.users, Unknown):
@@ -71,53 +85,129 @@ class Facts:
 
 @never_raises("account dump", lambda u: Facts(u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    sdk = sdk_int(parse_getprop(section_text(sections, "getprop")))
-    return Facts(parse_accounts(section_text(sections, "accounts")), _frp(sections, sdk), sdk)
+    # The API level decides whether an FRP setting exists (30+): it must be confirmed by
+    # the Android version, so a damaged digit cannot skip the FRP question.
+    checked = sdk_checked(parse_getprop(section_text(sections, "getprop")))
+    sdk = checked if isinstance(checked, int) else None
+    text = section_text(sections, "accounts")
+    return Facts(parse_accounts(text), _frp(sections, sdk), sdk, listed_types(text))
+
+
+def listed_types(text: str) -> tuple[tuple[str, int], ...]:
+    """How many accounts of each type the dump lists, wherever they are (no names)."""
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        match = _ACCOUNT.match(line)
+        if match:
+            kind = match.group(1).strip()[:128]
+            counts[kind] = counts.get(kind, 0) + 1
+    return tuple(sorted(counts.items()))
 
 
 def parse_accounts(text: str) -> tuple[UserAccounts, ...] | Unknown:
-    """Counts by type per user; Unknown when the dump is missing or looks cut short."""
+    """Counts by type per user, or Unknown with the reason when the dump is missing, cut or
+    does not add up. Never "no account" from a dump that does not prove it.
+
+    What a complete dump is (AccountManagerService.dump, Android 5-15, every vendor in
+    ../shared/captures): one block per user, ``User UserInfo{id:name:flags}:``, then
+    ``  Accounts: N`` and exactly N ``    Account {name=..., type=...}`` lines, then
+    (7.0+) the accounts history table, ``  Active Sessions: K`` and its lines, and
+    ``  RegisteredServicesCache: M services`` with M ``ServiceInfo:`` lines (every
+    version); 8.0+ adds ``Account visibility:`` for an unlocked user. So each block must
+    hold exactly one count line that agrees with the account lines, no account line
+    elsewhere, and reach its authenticator list whole; the primary user (0) must be there.
+    A cut that falls exactly between two user blocks cannot be seen in the text; only a
+    secondary user (work profile, dual apps, Secure Folder) can be lost that way.
+    """
+    if not text.strip():
+        return Unknown("the account dump is empty")
+    if _TIMEOUT in text:
+        return Unknown("the account dump timed out on the phone (output cut short)")
+    lines = text.replace("\r\n", "\n").split("\n")
+    heads = [i for i, line in enumerate(lines) if _USER_START.match(line)]
+    if not heads:
+        # The phone's own refusal is worth showing; any other text could hold an account
+        # name (PRIVACY), so it is never quoted.
+        first = next((line.strip() for line in lines if line.strip()), "")[:80]
+        said = f" (the phone said {first!r})" if command_refused(first) else ""
+        return Unknown(f"no 'User UserInfo' block in the account dump{said}")
+    if any(_COUNT_START.match(line) or _ACCOUNT_START.match(line) for line in lines[:heads[0]]):
+        return Unknown("account lines before the first user in the account dump")
     users: list[UserAccounts] = []
-    user_id: int | None = None
-    expected: int | None = None
-    counts: dict[str, int] = {}
-    in_list = False
-
-    def close() -> str | None:
-        if user_id is None:
-            return None
-        if expected is not None and sum(counts.values()) != expected:
-            return f"user {user_id}: 'Accounts: {expected}' but {sum(counts.values())} listed"
-        users.append(UserAccounts(user_id, tuple(sorted(counts.items()))))
-        return None
-
-    for line in text.splitlines():
-        match = _USER.match(line)
-        if match:
-            problem = close()
-            if problem:
-                return Unknown(problem)
-            user_id, expected, counts, in_list = int(match.group(1)), None, {}, False
-            continue
-        if user_id is None:
-            continue
-        match = _COUNT.match(line)
-        if match and expected is None:
-            expected, in_list = int(match.group(1)), True
-            continue
-        if in_list:
-            match = _ACCOUNT.match(line)
-            if match:
-                kind = match.group(1).strip()[:128]
-                counts[kind] = counts.get(kind, 0) + 1
-                continue
-            in_list = False  # the list ends at the first other line
-    problem = close()
-    if problem:
-        return Unknown(problem)
-    if not users:
-        return Unknown("no 'User UserInfo' block in the account dump")
+    for n, head in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        user = _user_block(lines[head], lines[head + 1:end])
+        if isinstance(user, Unknown):
+            return user
+        if any(u.user_id == user.user_id for u in users):
+            return Unknown(f"user {user.user_id} appears twice in the account dump")
+        users.append(user)
+    if not any(u.user_id == PRIMARY_USER for u in users):
+        return Unknown("the account dump has no block for the phone's owner (user 0)")
     return tuple(users)
+
+
+def _user_block(header: str, block: list[str]) -> UserAccounts | Unknown:
+    match = _USER.match(header)
+    if not match:
+        return Unknown("a 'User UserInfo' line of the account dump is cut or garbled")
+    user_id = int(match.group(1))
+    # Every line of a block is indented (IndentingPrintWriter) or blank: anything else is
+    # the start of a next user's header cut short, or garbage.
+    stray = next((line for line in block if line.strip() and not line[:1].isspace()), None)
+    if stray is not None:
+        return Unknown(f"user {user_id}: an unindented line in the account dump (cut or "
+                       "garbled)")
+    listed = sum(1 for line in block if _ACCOUNT_START.match(line))
+    where = f"user {user_id}"
+    if listed:  # said so the technician knows an account is there, whatever else is wrong
+        where += f" ({listed} account line{'s' if listed > 1 else ''} listed)"
+    counts = [i for i, line in enumerate(block) if _COUNT_START.match(line)]
+    if not counts:
+        return Unknown(f"{where}: no 'Accounts:' count line")
+    if len(counts) > 1:
+        return Unknown(f"{where}: {len(counts)} 'Accounts:' count lines")
+    count = _COUNT.match(block[counts[0]])
+    if not count:
+        return Unknown(f"{where}: the 'Accounts:' count is not a number")
+    expected = int(count.group(1))
+    start = counts[0] + 1
+    kinds: dict[str, int] = {}
+    for line in block[start:start + expected]:
+        account = _ACCOUNT.match(line)
+        if not account:
+            break
+        kind = account.group(1).strip()[:128]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    found = sum(kinds.values())
+    if found != expected or listed != expected:
+        return Unknown(f"{where}: 'Accounts: {expected}' but {listed} listed")
+    problem = _authenticators_problem(block[start + expected:])
+    if problem:
+        return Unknown(f"{where}: {problem}")
+    return UserAccounts(user_id, tuple(sorted(kinds.items())))
+
+
+def _authenticators_problem(rest: list[str]) -> str | None:
+    """The block must go on to its whole authenticator list (printed by every version after
+    the accounts); a dump cut before or inside it is not a complete one."""
+    at = next((i for i, line in enumerate(rest) if _SERVICES_START.match(line)), None)
+    if at is None:
+        return "the dump stops before the authenticator list (cut short)"
+    match = _SERVICES.match(rest[at])
+    if not match:
+        return "the authenticator list header is cut or garbled"
+    if match.group(1) is None:  # "services not loaded": no list follows
+        return None
+    expected = int(match.group(1))
+    listed = 0
+    for line in rest[at + 1:]:
+        if not _SERVICE_INFO.match(line):
+            break
+        listed += 1
+    if listed != expected:
+        return f"'{expected} services' but {listed} listed (cut short or garbled)"
+    return None
 
 
 def _setting_flag(text: str) -> bool | None:
@@ -160,13 +250,17 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
             totals[kind] = totals.get(kind, 0) + n
     blocking = sum(totals.get(str(t), 0) for t in c["blocking_account_types"])
     maker = sorted(t for t in totals if t in {str(x) for x in c["maker_lock_account_types"]})
+    read = isinstance(facts.users, tuple)
     m = {
         "accounts_by_type": dict(sorted(totals.items())),
         "accounts_per_user": {str(u.user_id): u.total for u in users},
-        "google_accounts": totals.get("com.google", 0),
-        "blocking_accounts": blocking,
+        # None, not 0, when the list could not be read: unknown is never "no account".
+        "google_accounts": totals.get("com.google", 0) if read else None,
+        "blocking_accounts": blocking if read else None,
         "frp_active": facts.frp_active if isinstance(facts.frp_active, bool) else None,
     }
+    if not read:
+        m["accounts_listed_by_type"] = dict(facts.listed)
     if facts.frp_active is True:
         return _result(Status.FAIL, "The phone is locked to its previous owner (Factory Reset "
                        "Protection): contact the donor to unlock it", m)

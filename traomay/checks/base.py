@@ -15,8 +15,20 @@ on, a scan, the camera app) lives in traomay.probes, never here.
 **The evidence rule.** A check says ``pass`` only on positive evidence read from this phone
 in this run. A section that is missing, cut, unparseable or self-inconsistent (a count line
 that disagrees with the listed items, an impossible number) gives ``error`` (unknown) with
-the reason, never ``pass``. Under any mutation of real output a result may become less
-favourable or less certain, never more (tests/unit/test_mutations.py proves it).
+the reason, never ``pass``. In practice:
+
+- the absence of a line is never the absence of the thing: a check that passes on "nothing
+  bad listed" (no Google account, no sign of a copy, no failed battery health) first proves
+  the output is whole (its closing part is there, the lines it depends on are printed);
+- numbers have bounds: a value outside what Android prints (a health code it does not
+  define, a counter beyond any real count, a level above its scale) is unknown, and where
+  the output states a fact twice (a count and its mean, a state's number and its name, the
+  API level and the Android version) the two must agree;
+- a key printed twice with different values is unknown: which copy a parser met first must
+  not decide.
+
+Under any mutation of real output a result may become less favourable or less certain,
+never more (tests/unit/test_mutations.py; benchmarks/mutations.py for the long run).
 """
 
 from __future__ import annotations

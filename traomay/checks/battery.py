@@ -146,22 +146,32 @@ def parse_batterystats(text: str | None) -> BatteryStatsCapacity:
         except ValueError:
             continue
     missing = Unknown("not printed by batterystats (the phone does not report it)")
+    values: dict[str, float | Unknown] = {
+        k: found.get(k, missing)
+        for k in ("Estimated", "Last learned", "Min learned", "Max learned")}
+    low, last, high = (values[k] for k in ("Min learned", "Last learned", "Max learned"))
+    # BatteryStatsImpl keeps min <= last <= max of the same learned values: a last learned
+    # capacity outside them is a damaged figure, not the battery's.
+    if (isinstance(last, float) and isinstance(low, float) and isinstance(high, float)
+            and not low <= last <= high):
+        bad = Unknown("learned capacities do not agree (min <= last <= max)")
+        values = {**values, "Last learned": bad, "Min learned": bad, "Max learned": bad}
     return BatteryStatsCapacity(
-        *(found.get(k, missing)
-          for k in ("Estimated", "Last learned", "Min learned", "Max learned"))
-    )
+        *(values[k] for k in ("Estimated", "Last learned", "Min learned", "Max learned")))
 
 
 def parse_sysfs(text: str | None) -> SysfsBattery:
     """``name=value`` lines from COMMANDS["battery_sysfs"]; values in µAh."""
     values: dict[str, int | Unknown] = {}
     for match in _SYSFS_LINE.finditer(text or ""):
-        raw = match.group(2).strip()
-        try:
-            values[match.group(1)] = int(raw)
-        except ValueError:
+        key, raw = match.group(1), match.group(2).strip()
+        if key in values:  # the loop prints each file once: a second line is damage
+            values[key] = Unknown(f"sysfs {key}: printed twice")
+        elif re.fullmatch(r"-?[0-9]{1,12}", raw):
+            values[key] = int(raw)
+        else:
             reason = "permission denied" if "denied" in raw.lower() else "not readable"
-            values[match.group(1)] = Unknown(f"sysfs {match.group(1)}: {reason}")
+            values[key] = Unknown(f"sysfs {key}: {reason}")
     absent = Unknown("sysfs not read")
 
     def mah(key: str) -> float | Unknown:
@@ -173,7 +183,11 @@ def parse_sysfs(text: str | None) -> SysfsBattery:
     cycles = values.get("cycle_count", absent)
     if isinstance(cycles, int) and cycles < 0:
         cycles = Unknown("sysfs cycle_count is negative")
-    return SysfsBattery(mah("charge_full"), mah("charge_full_design"), cycles)
+    full, design = mah("charge_full"), mah("charge_full_design")
+    # A new cell may hold a little more than its design capacity, never a quarter more.
+    if isinstance(full, float) and isinstance(design, float) and full > 1.25 * design:
+        full = Unknown(f"sysfs charge_full ({full:.0f} mAh) far above the design capacity")
+    return SysfsBattery(full, design, cycles)
 
 
 # -- estimate ---------------------------------------------------------------------------
@@ -271,6 +285,12 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
     if isinstance(s.health, int) and s.health in FAILED_HEALTH:
         return _result(Status.FAIL, FAILED_HEALTH_MSGIDS[s.health], m,
                        health=HEALTH_NAMES[s.health])
+    # BatteryService prints health and present on every version: without them a dead or
+    # missing battery cannot be ruled out, whatever the capacity says.
+    for value in (s.health, s.present):
+        if isinstance(value, Unknown):
+            return _result(Status.ERROR, "Could not read the battery state: {reason}", m,
+                           reason=value.reason)
     if s.health == 7:
         return _result(Status.NEEDS_OPERATOR, "Battery reports it is too cold: let the phone "
                        "warm to room temperature, then check again", m)

@@ -3,9 +3,14 @@ and charging checks.
 
 Parse by key, never by line order or indentation: Android 7 prints a subset of keys,
 Android 15 adds lines starting with ONE space, Samsung and Xiaomi append their own blocks.
-Only the first occurrence of a key counts (Samsung repeats ``charge counter`` lower-case
-and logs ``level:100, status:5`` inside one-line broadcast records, which the ``key: value``
-line pattern does not match).
+Each key is printed once (nine real dumps, Android 6-16, AOSP, Samsung, Xiaomi, ASUS):
+Samsung's lower-case ``charge counter`` is another key, and its ``level:100, status:5``
+broadcast records are one-line logs the ``key: value`` line pattern does not match. A key
+printed twice with different values is damage, so it is read as unknown: which copy came
+first must not decide (a lost line would promote the other).
+
+Values out of the range Android gives them (a health or status code it does not define, a
+level above the scale) are unknown too, never evidence.
 """
 
 from __future__ import annotations
@@ -66,28 +71,47 @@ class BatteryState:
         return Unknown("no 'AC/USB/Wireless powered' lines")
 
 
+_TWICE = "\x00twice"  # marks a key printed twice with different values
+
+
 def _first_values(text: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for match in _KEY_VALUE.finditer(text):
-        values.setdefault(match.group(1).strip(), match.group(2))
+        key, value = match.group(1).strip(), match.group(2)
+        if key in values and values[key] != value:
+            values[key] = _TWICE
+        else:
+            values.setdefault(key, value)
     return values
 
 
-def _int(values: dict[str, str], key: str) -> int | Unknown:
+def _raw(values: dict[str, str], key: str) -> str | Unknown:
     raw = values.get(key)
     if raw is None:
         return Unknown(f"'{key}' not printed")
+    if raw == _TWICE:
+        return Unknown(f"'{key}' printed twice with different values")
+    return raw
+
+
+def _int(values: dict[str, str], key: str, low: int | None = None,
+         high: int | None = None) -> int | Unknown:
+    raw = _raw(values, key)
+    if isinstance(raw, Unknown):
+        return raw
     raw = raw.strip().strip("[]").strip()  # Samsung 2026 brackets some values: [98]
-    try:
-        return int(raw)
-    except ValueError:
+    if not re.fullmatch(r"-?[0-9]{1,12}", raw):
         return Unknown(f"'{key}' is not a number")
+    value = int(raw)
+    if (low is not None and value < low) or (high is not None and value > high):
+        return Unknown(f"'{key}' is out of range ({value})")
+    return value
 
 
 def _bool(values: dict[str, str], key: str) -> bool | Unknown:
-    raw = values.get(key)
-    if raw is None:
-        return Unknown(f"'{key}' not printed")
+    raw = _raw(values, key)
+    if isinstance(raw, Unknown):
+        return raw
     if raw.strip().lower() in ("true", "false"):
         return raw.strip().lower() == "true"
     return Unknown(f"'{key}' is not true/false")
@@ -100,8 +124,13 @@ def parse_battery_service(text: str | None) -> BatteryState:
     if "\x00" in text[:4096]:
         return _unrecognised("'dumpsys battery' output is binary, not text")
     values = _first_values(text)
-    level, status = _int(values, "level"), _int(values, "status")
-    if "Current Battery Service state" not in text and not (known_int(level) and known_int(status)):
+    # BatteryManager: status 1-5, health 1-7 (HEALTH_* constants).
+    level, status = _int(values, "level", 0), _int(values, "status", 1, 5)
+    scale = _int(values, "scale", 1, 10_000)
+    if isinstance(level, int) and isinstance(scale, int) and level > scale:
+        level = Unknown(f"'level' {level} is above the scale {scale}")
+    if "Current Battery Service state" not in text and not (
+            known_int(level) and known_int(status)):
         first_line = text.strip().splitlines()[0][:80]
         return _unrecognised(f"unfamiliar 'dumpsys battery' output (starts {first_line!r})")
 
@@ -117,7 +146,7 @@ def parse_battery_service(text: str | None) -> BatteryState:
 
     temperature = _int(values, "temperature")
     voltage = _int(values, "voltage")
-    technology = values.get("technology")
+    technology = _raw(values, "technology")
     return BatteryState(
         recognised=True,
         why_unrecognised="",
@@ -131,15 +160,15 @@ def parse_battery_service(text: str | None) -> BatteryState:
         charge_counter_mah=counter_mah,
         charge_counter_unit=unit,
         status=status,
-        health=_int(values, "health"),
+        health=_int(values, "health", 1, 7),
         present=_bool(values, "present"),
         level=level,
-        scale=_int(values, "scale"),
+        scale=scale,
         # Some old builds print volts (4.2) instead of mV; anything under 100 is not mV.
         voltage_mv=voltage if isinstance(voltage, int) and voltage >= 100 else Unknown(
             "voltage missing or not in mV"),
         temperature_c=temperature / 10 if isinstance(temperature, int) else temperature,
-        technology=technology.strip() if technology else Unknown("'technology' not printed"),
+        technology=technology.strip() if isinstance(technology, str) else technology,
         samsung_asoc=_int(values, "mSavedBatteryAsoc"),
         samsung_bsoh=_int(values, "mSavedBatteryBsoh"),
         samsung_usage=_int(values, "mSavedBatteryUsage"),

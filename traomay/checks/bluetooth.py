@@ -66,24 +66,40 @@ def parse(sections: Mapping[str, str]) -> Facts:
     if start is None:
         reason = "no 'Bluetooth Status' block in the Bluetooth dump"
         return Facts(Unknown(reason), Unknown(reason), sdk=sdk)
-    state: str | Unknown = Unknown("no 'state:' line in the Bluetooth Status block")
-    enabled: bool | Unknown = Unknown("no 'enabled:' line in the Bluetooth Status block")
+    enabled_seen: list[str] = []
+    state_seen: list[str] = []
     for line in lines[start + 1: start + 12]:  # the block is a handful of lines
         if not line.strip():
             break
         match = _ENABLED.match(line)
-        if match and isinstance(enabled, Unknown):
-            enabled = match.group(1).lower() == "true"
+        if match:
+            enabled_seen.append(match.group(1).lower())
             continue
         match = _STATE.match(line)
-        if match and isinstance(state, Unknown):
-            value = match.group(1).upper()
-            if value.isdigit():
-                state = STATE_NAMES.get(int(value), Unknown(f"unknown numeric state {value}"))
-            elif value in _KNOWN_STATES:
-                state = value
-            else:
-                state = Unknown("unrecognised Bluetooth state")
+        if match:
+            state_seen.append(match.group(1).upper())
+    enabled: bool | Unknown = Unknown("no 'enabled:' line in the Bluetooth Status block")
+    state: str | Unknown = Unknown("no 'state:' line in the Bluetooth Status block")
+    # Each line is printed once: two different values mean damage, not a choice.
+    if len(set(enabled_seen)) > 1 or len(set(state_seen)) > 1:
+        reason = "the Bluetooth Status block says two different things"
+        return Facts(Unknown(reason), Unknown(reason), sdk=sdk)
+    if enabled_seen:
+        enabled = enabled_seen[0] == "true"
+    if state_seen:
+        value = state_seen[0]
+        if value.isascii() and value.isdigit():
+            state = STATE_NAMES.get(int(value), Unknown(f"unknown numeric state {value}"))
+        elif value in _KNOWN_STATES:
+            state = value
+        else:
+            state = Unknown("unrecognised Bluetooth state")
+    # BluetoothManagerService prints both lines on every version. "ON" counts only when
+    # the service also says it is enabled: a lost or damaged "enabled:" line, or "enabled:
+    # false" beside "ON" (turning off, or one of the two damaged), is no evidence.
+    if state == "ON" and enabled is not True:
+        state = Unknown("'state: ON' but the Bluetooth Status block does not say 'enabled: "
+                        "true'")
     return Facts(state, enabled, sdk=sdk)
 
 

@@ -71,9 +71,14 @@ class Facts:
 
 
 _PHONE_ID = re.compile(r"^\s*Phone Id=(\d+)\s*$", re.MULTILINE)
-_VOICE = re.compile(r"mVoiceRegState=(\d+)")
-_DATA = re.compile(r"mDataRegState=(\d+)")
+# 8.0+ prints the state's name after its number: "mVoiceRegState=0(IN_SERVICE)". The two
+# must agree, so one damaged digit cannot put a phone in service.
+_VOICE = re.compile(r"mVoiceRegState=(\d+)(?:\(([A-Z_]+)\))?")
+_DATA = re.compile(r"mDataRegState=(\d+)(?:\(([A-Z_]+)\))?")
 _OLD_SERVICE = re.compile(r"^\s*mServiceState=(\d+) (\d+) ", re.MULTILINE)
+# 7.x and older: the voice and data radio technologies come right before "CSS ..." (the
+# concurrent-services flag), "Unknown Unknown" when out of service.
+_OLD_RATS = re.compile(r" (\S+) (\S+) CSS (?:not )?supported")
 _CALL = re.compile(r"^\s*mCallState=(\d+)", re.MULTILINE)
 _OPERATOR = re.compile(r"m(?:Voice)?OperatorAlphaLong=([^,}]*)")
 # Wi-Fi calling (10+): getRil{Voice,Data}RadioTechnology=18(IWLAN) with the reg state
@@ -91,10 +96,21 @@ def _last_known_state(text: str) -> str | None:
     return body[: end.start()] if end else body
 
 
-def _slot(phone_id: int, block: str) -> SlotState:
+def _slot(phone_id: int, block: str) -> SlotState | Unknown:
     voice = _VOICE.search(block)
     data = _DATA.search(block)
     old = _OLD_SERVICE.search(block)
+    for match in (voice, data):
+        if match and match.group(2) and REG_STATES.get(int(match.group(1))) != match.group(2):
+            return Unknown(f"the telephony dump says {match.group(0)[:40]} (does not add up)")
+    if old and not voice:
+        line = block[old.start():].split("\n", 1)[0]
+        rats = _OLD_RATS.search(line)
+        for reg, rat in zip((old.group(1), old.group(2)), rats.groups() if rats else (None,) * 2,
+                            strict=True):
+            if reg == "0" and (rat is None or rat == "Unknown"):
+                return Unknown("the telephony dump says in service without a radio "
+                               "technology (does not add up)")
     call = _CALL.search(block)
     operator = _OPERATOR.search(block)
     name = operator.group(1).strip() if operator else ""
@@ -135,13 +151,17 @@ def parse(sections: Mapping[str, str]) -> Facts:
                      network_types)
     marks = list(_PHONE_ID.finditer(state))
     if marks:
-        slots = tuple(
+        read = tuple(
             _slot(int(mark.group(1)), state[mark.end(): marks[i + 1].start()
                                             if i + 1 < len(marks) else len(state)])
             for i, mark in enumerate(marks)
         )
     else:  # single-SIM layouts without "Phone Id="
-        slots = (_slot(0, state),)
+        read = (_slot(0, state),)
+    damaged = next((s for s in read if isinstance(s, Unknown)), None)
+    if damaged is not None:
+        return Facts(damaged, sim_states, network_types)
+    slots = tuple(s for s in read if isinstance(s, SlotState))
     # 7.x positional mServiceState has no field names: take the name from getprop per slot.
     alphas = props.get("gsm.operator.alpha", "").split(",")
     slots = tuple(

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from traomay.checks.props import first_prop, parse_getprop, sdk_int
+from traomay.checks.base import never_raises, section_text
+from traomay.checks.props import first_prop, parse_getprop, sdk_checked
 from traomay.core.msg import Msg
 from traomay.core.results import CheckResult, Status, Unknown
 
@@ -38,14 +39,27 @@ class Facts:
     abis: tuple[str, ...] | Unknown
 
 
+# What ro.product.cpu.abilist may hold (Android's ABIs, old and new).
+KNOWN_ABIS = frozenset({"arm64-v8a", "armeabi-v7a", "armeabi", "x86", "x86_64", "mips",
+                        "mips64", "riscv64"})
+
+
+@never_raises("getprop text", lambda u: Facts(u, u))
 def parse(sections: Mapping[str, str]) -> Facts:
-    props = parse_getprop(sections.get("getprop", "") or "")
-    sdk = sdk_int(props)
+    props = parse_getprop(section_text(sections, "getprop"))
+    # The API level must agree with the Android version: a cut or one flipped digit must not
+    # make an old phone look new enough.
+    sdk = sdk_checked(props)
+    # abilist (5.0+) lists every ABI; the older single ro.product.cpu.abi only the first, so
+    # it is used only when there is no abilist at all.
     abilist = first_prop(props, "ro.product.cpu.abilist", "ro.product.cpu.abi")
     abis = tuple(a.strip() for a in abilist.split(",") if a.strip())
+    odd = [a for a in abis if a not in KNOWN_ABIS]
     return Facts(
-        sdk=sdk if sdk is not None else Unknown("ro.build.version.sdk missing or not a number"),
-        abis=abis if abis else Unknown("ro.product.cpu.abilist missing"),
+        sdk=sdk,
+        abis=(Unknown("ro.product.cpu.abilist missing") if not abis else
+              Unknown(f"unknown ABI {odd[0][:20]!r} in ro.product.cpu.abilist (cut or garbled)")
+              if odd else abis),
     )
 
 
@@ -70,6 +84,10 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                 {"app": app.get("name", "?"), "version": android_version_for_sdk(min_sdk)}),
                 {**measurements, "app": app.get("name"), "needs_sdk": min_sdk})
         wanted = tuple(app.get("abis") or ())
+        if wanted and isinstance(facts.abis, Unknown):
+            return CheckResult(NAME, Status.ERROR, Msg(
+                "Processor type unknown ({reason}).", {"reason": facts.abis.reason}),
+                measurements)
         if wanted and isinstance(facts.abis, tuple) and not set(wanted) & set(facts.abis):
             return CheckResult(NAME, Status.FAIL, Msg(
                 "{app} has no version for this phone's processor ({abis}).",

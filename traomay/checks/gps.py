@@ -48,6 +48,7 @@ class Facts:
     ttff_reports: int | None = None
     cn0_reports: int | None = None
     sv_status_reports: int | None = None
+    counters_problem: str = ""  # why the GNSS counters are no evidence ("" when they are)
     gps_fix_since_boot: bool = False
     fix_age_s: float | None = None  # when the dump gives the current elapsed time
     satellites_in_fix: int | None = None
@@ -66,11 +67,30 @@ _GNSS_SIGNS = (
     re.compile(r"m(?:Top)?(?:Hal|Engine)Capabilities=0x", re.MULTILINE),
     re.compile(r"^\s{4}gps:\s*$", re.MULTILINE),  # "Active Records by Provider:" entry
 )
+# GnssMetrics.dumpGnssMetricsAsText (Android 9+): counters between GNSS_KPI_START and
+# GNSS_KPI_END. "TTFF mean (sec)" is printed only when the TTFF count is above 0, and
+# "Top 4 Avg CN0 mean (dB-Hz)" only when the CN0 count is: each count must agree with its
+# mean line, so one damaged digit cannot turn "no satellites" into evidence.
+_KPI_BLOCK = re.compile(r"^[ \t]*GNSS_KPI_START[ \t]*$(.*?)^[ \t]*GNSS_KPI_END[ \t]*$",
+                        re.MULTILINE | re.DOTALL)
 _COUNTERS = {
-    "ttff": re.compile(r"Number of TTFF reports:\s*(\d+)"),
-    "cn0": re.compile(r"Number of CN0 reports:\s*(\d+)"),
-    "sv": re.compile(r"Total number of sv status messages processed:\s*(\d+)"),
+    "ttff": re.compile(r"^\s*Number of TTFF reports:[ \t]*(\S*)[ \t]*$", re.MULTILINE),
+    "cn0": re.compile(r"^\s*Number of CN0 reports:[ \t]*(\S*)[ \t]*$", re.MULTILINE),
+    "sv": re.compile(r"^\s*Total number of sv status messages processed:[ \t]*(\S*)[ \t]*$",
+                     re.MULTILINE),
+    "location": re.compile(r"^\s*Number of location reports:[ \t]*(\S*)[ \t]*$",
+                           re.MULTILINE),
 }
+_MEANS = {
+    # counter -> (its mean line, the range a real mean lies in)
+    "ttff": (re.compile(r"^\s*TTFF mean \(sec\):[ \t]*(\S*)[ \t]*$", re.MULTILINE),
+             (0.0, 86400.0)),
+    "cn0": (re.compile(r"^\s*Top 4 Avg CN0 mean \(dB-Hz\):[ \t]*(\S*)[ \t]*$",
+                       re.MULTILINE), (0.0, 100.0)),
+}
+# The counters are Java ints; one GNSS session a second for a year is 3e7. Beyond that
+# a counter is damaged, not evidence.
+_MAX_COUNTER = 100_000_000
 # Location.toString prints " mock" for a fix from a mock provider (a fake-GPS app): no
 # satellite evidence, so such a fix is skipped.
 _GPS_FIX = re.compile(r"Location\[gps\s+(?![^\]]*\bmock\b)[^\]]*?\bet=\+?([0-9dhms]+)")
@@ -115,7 +135,7 @@ def parse(sections: Mapping[str, str]) -> Facts:
     sdk = sdk_int(parse_getprop(getprop)) if isinstance(getprop, str) else None
     mode_text = get("location_mode")
     mode_text = mode_text.strip() if isinstance(mode_text, str) else ""
-    mode = int(mode_text) if mode_text.isdigit() and len(mode_text) == 1 else None
+    mode = int(mode_text) if len(mode_text) == 1 and mode_text in "0123456789" else None
 
     if not _HEADER.search(text):
         reason = "no 'Location Manager state' header in the location dump"
@@ -126,10 +146,7 @@ def parse(sections: Mapping[str, str]) -> Facts:
     if not present and not _looks_complete(text):
         present = Unknown("no GPS provider in a location dump that looks cut short")
 
-    counters: dict[str, int | None] = {}
-    for key, pattern in _COUNTERS.items():
-        values = [int(v) for v in pattern.findall(text)]
-        counters[key] = max(values) if values else None
+    counters, counters_problem = read_kpi(text)
 
     fixes = [parse_duration(et) for et in _GPS_FIX.findall(text)]
     fixes_known = [f for f in fixes if f is not None]
@@ -145,12 +162,60 @@ def parse(sections: Mapping[str, str]) -> Facts:
         ttff_reports=counters["ttff"],
         cn0_reports=counters["cn0"],
         sv_status_reports=counters["sv"],
+        counters_problem=counters_problem,
         gps_fix_since_boot=bool(fixes),
         fix_age_s=round(age, 3) if age is not None and age >= 0 else None,
         satellites_in_fix=max(sats) if sats else None,
         sdk=sdk,
         location_mode=mode,
     )
+
+
+def read_kpi(text: str) -> tuple[dict[str, int | None], str]:
+    """The GNSS_KPI counters (largest of each over the blocks), and why they cannot be
+    used ("" when they can): a block cut short, a counter that is not a plausible count, a
+    count that disagrees with its mean line. Unusable counters are no evidence at all."""
+    counters: dict[str, int | None] = dict.fromkeys(_COUNTERS)
+    blocks = [m.group(1) for m in _KPI_BLOCK.finditer(text)]
+    outside = _KPI_BLOCK.sub("", text)
+    if any(p.search(outside) for p in _COUNTERS.values()) or "GNSS_KPI_START" in outside:
+        return counters, "the GNSS counters are cut short or outside their block"
+    for block in blocks:
+        values: dict[str, int] = {}
+        for key, pattern in _COUNTERS.items():
+            found = pattern.findall(block)
+            if len(found) > 1:
+                return counters, f"two '{key}' counters in one GNSS block"
+            if not found:
+                continue
+            raw = found[0]
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > _MAX_COUNTER:
+                # (the value is not quoted: the location dump is private, see registry)
+                return counters, f"impossible GNSS counter ({key})"
+            values[key] = int(raw)
+        for key, (pattern, (low, high)) in _MEANS.items():
+            count, means = values.get(key), pattern.findall(block)
+            if count is None:
+                continue
+            if count == 0 and means:
+                return counters, f"GNSS {key} count 0 but a mean is printed"
+            if count > 0:
+                mean = _float(means[0]) if len(means) == 1 else None
+                if mean is None or not low <= mean <= high:
+                    return counters, f"GNSS {key} count {count} without a plausible mean"
+        if "location" in values and values.get("ttff", 0) > values["location"]:
+            return counters, "more GNSS first fixes than location reports"
+        for key, value in values.items():
+            counters[key] = max(value, counters[key] or 0)
+    return counters, ""
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value else None  # NaN is not a mean
 
 
 def _looks_complete(text: str) -> bool:
@@ -191,10 +256,11 @@ def _gps_enabled(text: str, mode: int | None) -> bool | Unknown:
 def satellite_evidence(facts: Facts, criteria: Mapping[str, Any]) -> str | None:
     """Why we believe the GNSS receiver works ("ttff", "cn0", "fix"), or None."""
     c = {**DEFAULT_CRITERIA, **criteria}
-    if (facts.ttff_reports or 0) > 0:
-        return "ttff"
-    if (facts.cn0_reports or 0) > 0 and (facts.sv_status_reports or 0) > 0:
-        return "cn0"
+    if not facts.counters_problem:
+        if (facts.ttff_reports or 0) > 0:
+            return "ttff"
+        if (facts.cn0_reports or 0) > 0 and (facts.sv_status_reports or 0) > 0:
+            return "cn0"
     if facts.gps_fix_since_boot:
         max_age = float(c["max_fix_age_s"])
         if max_age <= 0 or (facts.fix_age_s is not None and facts.fix_age_s <= max_age):
@@ -220,6 +286,9 @@ def evaluate(facts: Facts, criteria: Mapping[str, Any]) -> CheckResult:
                        reason=facts.gnss_present.reason)
     if evidence:
         return _result(Status.PASS, "GPS works: satellites were received", m)
+    if facts.counters_problem:
+        return _result(Status.ERROR, "Could not tell whether GPS works: {reason}", m,
+                       reason=facts.counters_problem)
     if facts.not_commanded:
         return _result(Status.NEEDS_OPERATOR, "Could not turn location on by command "
                        "({reason}): turn on Location in Settings, then check again", m,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from traomay.checks.base import never_raises
-from traomay.checks.props import first_prop, marketing_name, parse_getprop
+from traomay.checks.props import conflicting_props, first_prop, marketing_name, parse_getprop
 from traomay.core.msg import N_, Msg
 from traomay.core.results import CheckResult, Status, Unknown
 
@@ -122,6 +122,17 @@ SIGNAL_MESSAGES["reference_build"] = SIGNAL_MESSAGES["generic_manufacturer"]
 _HIDDEN_CHIP_MAKERS = frozenset({"alps", "mtk", "mediatek", "sprd", "spreadtrum", "unisoc"})
 
 
+# Set on every Android build (Build.java reads them); origin is decided from them.
+REQUIRED_PROPS: tuple[str, ...] = ("ro.product.brand", "ro.product.manufacturer",
+                                   "ro.product.model", "ro.build.tags",
+                                   "ro.build.fingerprint", "ro.hardware")
+# Other properties a sign of a copy is read from (present on some builds only).
+_SIGNAL_PROPS: tuple[str, ...] = (
+    "ro.product.vendor.brand", "ro.product.vendor.manufacturer", "ro.product.device",
+    "ro.product.name", "ro.vendor.build.fingerprint", "ro.kernel.qemu", "ro.boot.qemu",
+    "ro.boot.hardware")
+
+
 @dataclass(frozen=True)
 class Facts:
     brand: str | Unknown
@@ -186,6 +197,14 @@ def parse(sections: Mapping[str, str]) -> Facts:
     props = parse_getprop(text)
     if not props:
         return Facts(brand=Unknown("getprop output has no properties"))
+    # Every Android build sets these; the signs of a copy are read from them, so one that
+    # is missing (getprop cut short, a line lost) must not read as "no sign of a copy".
+    missing = [k for k in REQUIRED_PROPS if k not in props]
+    if missing:
+        return Facts(brand=Unknown(f"getprop lacks {missing[0]} (output cut short?)"))
+    twice = conflicting_props(text, REQUIRED_PROPS + _SIGNAL_PROPS)
+    if twice:
+        return Facts(brand=Unknown(f"getprop prints {twice[0]} twice with different values"))
     brand = first_prop(props, "ro.product.brand", "ro.product.vendor.brand",
                        "ro.product.odm.brand", "ro.product.system.brand")
     maker = first_prop(props, "ro.product.manufacturer", "ro.product.vendor.manufacturer",

@@ -160,8 +160,8 @@ def _rows(lines: list[str], width: int,
 
 def _toybox_row(tokens: list[str], block: int) -> DfReading | None:
     size, used, avail, percent = tokens[1:5]
-    if not (size.isdigit() and used.isdigit() and avail.isdigit()
-            and percent.endswith("%") and percent[:-1].isdigit()):
+    if not (_digits(size) and _digits(used) and _digits(avail)
+            and percent.endswith("%") and _digits(percent[:-1])):
         return None
     total, used_k, free = int(size), int(used), int(avail)
     # toybox and coreutils round Use% up, busybox to nearest: allow one point either way.
@@ -173,7 +173,7 @@ def _toybox_row(tokens: list[str], block: int) -> DfReading | None:
 
 
 def _toolbox_row(tokens: list[str]) -> DfReading | None:
-    if len(tokens) != 5 or not tokens[4].isdigit():
+    if len(tokens) != 5 or not _digits(tokens[4]):
         return None
     values = [_human(t) for t in tokens[1:4]]
     if any(v is None for v in values):
@@ -265,6 +265,11 @@ def _impossible(total: int, free: int, where: str) -> str | None:
     if total > MAX_PLAUSIBLE_BYTES:
         return f"{where} gives /data an impossible size ({total // GIB} GiB)"
     return None
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only ("²".isdigit() is True, and int() refuses it)."""
+    return text.isascii() and text.isdigit()
 
 
 def _clip(text: str, limit: int = 120) -> str:

@@ -107,6 +107,7 @@ class TouchGrid:
     y_range: tuple[int, int]
     device: str | None = None  # only events of this /dev/input path count (when printed)
     hit: set[tuple[int, int]] = field(default_factory=set)
+    rejected: int = 0  # frames with a position outside the panel's range (not marked)
     _contacts: dict[int, _Contact] = field(default_factory=dict)
     _slot: int = 0
 
@@ -152,6 +153,12 @@ class TouchGrid:
     def _mark(self, contact: _Contact) -> None:
         if contact.down is False or contact.x is None or contact.y is None:
             return
+        # A panel reports positions inside its axis range (getevent -lp); one far outside
+        # is a damaged event, and clamping it would mark an edge cell nobody touched (a
+        # dead edge would pass). A sliver beyond max is tolerated (some drivers report it).
+        if not (_inside(contact.x, self.x_range) and _inside(contact.y, self.y_range)):
+            self.rejected += 1
+            return
         self.hit.add((_cell(contact.x, self.x_range, self.cols),
                       _cell(contact.y, self.y_range, self.rows)))
 
@@ -169,6 +176,12 @@ class TouchGrid:
 
     def result(self) -> GridResult:
         return GridResult(self.cols, self.rows, len(self.hit))
+
+
+def _inside(value: int, axis: tuple[int, int]) -> bool:
+    low, high = axis
+    slack = max(1, (high - low) // 100)
+    return low - slack <= value <= high + slack
 
 
 def _cell(value: int, axis: tuple[int, int], count: int) -> int:

@@ -113,8 +113,14 @@ def parse(sections: Mapping[str, str]) -> Facts:
     devices: list[TouchDevice] = []
     read: bool | Unknown = Unknown("no 'dumpsys input' output")
     if isinstance(input_text, str) and _READER in input_text:
-        read = True
         devices = _from_dumpsys(input_text)
+        # "No touchscreen" is said only from a whole device list: the reader's section must
+        # be followed by the next one (Input Dispatcher State on every version seen, with
+        # Classifier/Processor/UnwantedInteractionBlocker between them on 10+).
+        after = input_text[input_text.find(_READER):].split("\n", 1)[1:]
+        whole = bool(after and re.search(r"^\S", after[0], re.MULTILINE))
+        read = True if devices or whole else Unknown(
+            "the 'dumpsys input' output stops inside the device list (cut short)")
     elif isinstance(input_text, str) and input_text.strip():
         first = input_text.strip().splitlines()[0][:80]
         read = Unknown(f"unfamiliar 'dumpsys input' output (starts {first!r})")

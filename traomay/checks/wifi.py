@@ -58,7 +58,8 @@ _STATUS_CONNECTED = re.compile(r"^\s*Wifi is (connected to|not connected)", re.M
 _NETINFO = re.compile(r"^\s*mNetworkInfo \[type: WIFI.*?state: ([A-Z_]+)/", re.MULTILINE)
 _SUPPLICANT = re.compile(r"^\s*mWifiInfo:? \[?SSID: .*?Supplicant state: ([A-Z_]+)",
                          re.MULTILINE)
-_FOUND = re.compile(r"SCAN_RESULTS_EVENT.*?\bfound=(\d+)")
+_FOUND = re.compile(r"SCAN_RESULTS_EVENT.*?\bfound=(\d{1,9})\b")
+_MAX_LOGGED_FOUND = 1000
 
 
 def scan_bssids(text: str) -> set[str] | None:
@@ -120,9 +121,11 @@ def parse(sections: Mapping[str, str]) -> Facts:
     networks: int | Unknown = (
         len(seen) if seen is not None else Unknown("no scan results table in the Wi-Fi dumps")
     )
+    # A scan finds tens of networks, a few hundred in a city centre; a count beyond that is a
+    # damaged log line, and then no logged count is trusted.
     counts = [int(n) for n in _FOUND.findall(dump)]
-    return Facts(enabled, connected, networks,
-                 logged_networks_found=counts[-1] if counts else None, sdk=sdk)
+    logged = counts[-1] if counts and max(counts) <= _MAX_LOGGED_FOUND else None
+    return Facts(enabled, connected, networks, logged_networks_found=logged, sdk=sdk)
 
 
 # -- evaluate ---------------------------------------------------------------------------
