@@ -9,6 +9,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 for script in ("cli_startup.py", "inspection.py", "sim_wire.py", "inventory_writers.py",
-               "inventory.py"):
+               "inventory.py", "allocation.py"):
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=False)

@@ -293,3 +293,31 @@ def test_no_second_phone_while_an_eligible_household_has_none(tmp_path_factory, 
         assert got == sorted(got, reverse=True)  # served households come first in line
         before = _snapshot(inv)
         assert not allocate(inv, Policy()).changes and _snapshot(inv) == before
+
+
+_policies = st.builds(
+    Policy, already_received=st.sampled_from(["last", "last_in_tier", "excluded"]),
+    order_in_tier=st.sampled_from(["household_code", "most_adults_first"]),
+    per_household=st.none() | st.integers(1, 3))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(listed=_households, policy=_policies, codes=st.lists(
+    st.from_regex(r"[A-Za-zĐđ]{1,3}-?[0-9]{1,3}", fullmatch=True), min_size=12, max_size=12,
+    unique_by=lambda c: c.casefold()))
+def test_the_query_and_the_rules_agree(tmp_path_factory, listed, policy, codes):
+    """The line SQLite computes for a province (line_query) is the line the pure rules give
+    (ranked) for every setting of campaign.yaml."""
+    from traomay.inventory.allocation_policy import line_query, ranked
+    from traomay.inventory.households import all_households
+
+    path = tmp_path_factory.mktemp("line") / "inventory.sqlite"
+    with Inventory(path, station="s") as inv:
+        register(inv, *[household(codes[i], p, merit=m, social=s, prior=r, adults=a)
+                        for i, (p, m, s, r, a) in enumerate(listed)])
+        by_sql = [(hid, tier, cap) for hid, tier, cap, _p, _a in
+                  inv.db.execute(*line_query(policy)).fetchall()]
+        by_rules = [(p.household.id, p.tier.number, p.capacity)
+                    for p in ranked(all_households(inv), policy)]
+        assert by_sql == by_rules

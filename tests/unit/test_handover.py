@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from tests.unit.allocation_cases import add_phone, holdings, household, register
 from traomay.core.campaign import TEMPLATES, load_campaign
 from traomay.core.errors import UsageError
-from traomay.inventory.allocation import allocate, explain
+from traomay.inventory.allocation import allocate, explain, phone_history
 from traomay.inventory.allocation_policy import Policy
 from traomay.inventory.allocation_report import month_bounds, monthly_totals
 from traomay.inventory.handover import (
@@ -36,8 +36,9 @@ def inv(tmp_path):
         yield inventory
 
 
-def _log(inv):
-    return inv.db.execute("SELECT action, by, reason FROM allocation_log ORDER BY id").fetchall()
+def _log(inv, household="LU-001"):
+    """The household's audit trail: (step, who, why)."""
+    return [(e.action, e.by, e.reason) for e in explain(inv, household, Policy()).history]
 
 
 def test_handover_undo_and_return_leave_an_audit_trail(inv):
@@ -56,8 +57,9 @@ def test_handover_undo_and_return_leave_an_audit_trail(inv):
         ("handover_undone", "Lê Văn Tình Nguyện", "Ghi nhầm người nhận"),
         ("handed_over", "Lê Văn Tình Nguyện", ""),
         ("returned", "Cán bộ xã", "Màn hình hỏng")]
-    times = [r[0] for r in inv.db.execute("SELECT at FROM allocation_log ORDER BY id")]
+    times = [e.at for e in explain(inv, "LU-001", Policy()).history]
     assert times == sorted(times) and all(t.endswith("+00:00") for t in times)
+    assert [e.action for e in phone_history(inv, phone)] == [a for a, _b, _r in _log(inv)]
     # what the undone hand-over had recorded stays in the log
     undone = inv.db.execute("SELECT data FROM allocation_log WHERE action = "
                             "'handover_undone'").fetchone()[0]
@@ -95,7 +97,8 @@ def test_handover_refusals_record_nothing(inv):
     record_handover(inv, first, "LU-001", recipient=RECIPIENT)
     with pytest.raises(AllocationRefused, match="already handed over"):
         record_handover(inv, first, "LU-001", recipient=RECIPIENT)
-    assert [a for a, _b, _r in _log(inv)] == ["allocated", "allocated", "handed_over"]
+    assert [a for a, _b, _r in _log(inv)] == ["allocated", "handed_over"]
+    assert [a for a, _b, _r in _log(inv, "LU-002")] == ["allocated"]
 
 
 @pytest.mark.parametrize("text", ["0981234567", "Viettel", "Nokia:0981234567",

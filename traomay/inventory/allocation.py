@@ -1,8 +1,8 @@
 """Allocation in the inventory: passing, finalized phones given to the households in line
 (the rules: :mod:`~traomay.inventory.allocation_policy`, the plan:
 :mod:`~traomay.inventory.allocation_plan`), each allocation stored with the rule that put it
-there, and every step in the ``allocation_log`` audit trail (hand-over and return:
-:mod:`~traomay.inventory.handover`).
+there (when, by whom, the rule), and every later step in the ``allocation_log`` audit
+trail (release; hand-over, undo and return: :mod:`~traomay.inventory.handover`).
 
 A phone is available when it passed and is finalized (``devices.verdict = 'pass'`` and
 ``devices.stage = 'finalized'``: the phone session keeps both up to date) and has no
@@ -30,13 +30,11 @@ from traomay.inventory.allocation_plan import (
     plan,
 )
 from traomay.inventory.allocation_policy import (
-    Facts,
     InLine,
     Policy,
     Tier,
-    in_line,
     ineligible_reason,
-    ranked,
+    line_query,
     tier_of,
 )
 from traomay.inventory.households import Household, household_by_code, natural_key
@@ -67,19 +65,13 @@ class Change(NamedTuple):
 @dataclass(frozen=True)
 class AllocationRun:
     dry_run: bool
-    changes: tuple[Change, ...]
+    changes: tuple[Change, ...]  # releases first, then new allocations (see ``detail``)
+    allocated: int
+    released: int
     kept: int
     in_line: int  # eligible households
     waiting: int  # eligible households still without a phone
     unused_phones: int  # passing phones no household waits for
-
-    @property
-    def allocated(self) -> int:
-        return sum(1 for c in self.changes if c.action == "allocated")
-
-    @property
-    def released(self) -> int:
-        return sum(1 for c in self.changes if c.action == "released")
 
 
 def phone_label(brand: Any, marketing_name: Any, model: Any) -> str:
@@ -109,8 +101,6 @@ def registered_households(inventory: Inventory) -> list[Household]:
 @dataclass
 class _State:
     line: list[InLine]  # eligible households, first in line first
-    facts: dict[int, Facts]  # every registered household, by id
-    units: dict[int, str]
     held: Counter[int]
     pending: list[Pending]
     available: set[int]
@@ -118,20 +108,18 @@ class _State:
 
     def standings(self) -> list[Standing]:
         held = self.held
-        return [Standing(hid, rank, cap, held[hid])
-                for rank, (hid, _tier, cap, _f) in enumerate(self.line, start=1)]
+        # Plain tuples in Standing's order (id, rank, capacity, held): 100 000 of them.
+        return [(hid, rank, cap, held[hid])  # type: ignore[misc]
+                for rank, (hid, _tier, cap, _p, _a) in enumerate(self.line, start=1)]
 
 
 def _state(inventory: Inventory, policy: Policy) -> _State:
     db = inventory.db
     # No personal data: the allocation never needs it.
-    facts: dict[int, Facts] = {}
-    units: dict[int, str] = {}
-    for hid, code, unit, poverty, merit, social, prior, adults in db.execute(
-            "SELECT id, code, unit, poverty, merit, social_policy, prior_device, adults "
-            "FROM households").fetchall():
-        facts[hid] = (hid, code, poverty, bool(merit), bool(social), bool(prior), adults or 0)
-        units[hid] = unit or ""
+    tiers = {t.number: t for t in policy.tiers}
+    sql, params = line_query(policy)
+    line = [(hid, tiers[tier], cap, prior == 1, adults)
+            for hid, tier, cap, prior, adults in db.execute(sql, params).fetchall()]
     held = Counter({int(h): int(n) for h, n in db.execute(
         "SELECT household_id, count(*) FROM allocations WHERE state = 'handed_over' "
         "GROUP BY household_id").fetchall()})
@@ -142,8 +130,18 @@ def _state(inventory: Inventory, policy: Policy) -> _State:
         "SELECT id FROM devices WHERE stage = 'finalized' AND verdict = 'pass'").fetchall()}
     taken = {r[0] for r in db.execute(
         "SELECT device_id FROM allocations WHERE state IN ('allocated', 'handed_over')")}
-    return _State(in_line(facts.values(), policy), facts, units, held, pending, available,
-                  sorted(available - taken))
+    return _State(line, held, pending, available, sorted(available - taken))
+
+
+def _codes_and_units(inventory: Inventory, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Household code and neighbourhood of the households ``ids``."""
+    if len(ids) > 500:
+        rows = inventory.db.execute("SELECT id, code, unit FROM households").fetchall()
+    else:
+        rows = inventory.db.execute(
+            f"SELECT id, code, unit FROM households WHERE id IN ({', '.join('?' * len(ids))})",
+            sorted(ids)).fetchall() if ids else []
+    return {hid: (code, unit or "") for hid, code, unit in rows if hid in ids}
 
 
 def _phone_labels(inventory: Inventory, ids: set[int]) -> dict[int, str]:
@@ -158,69 +156,79 @@ def _phone_labels(inventory: Inventory, ids: set[int]) -> dict[int, str]:
 
 
 # -- allocate ---------------------------------------------------------------------------------
-def rule_json(tier: Tier, rank: int, in_line_count: int, round_: int, facts: Facts,
-              capacity: int, policy: Policy) -> dict[str, Any]:
-    """Why an allocation was made, as stored with it (``allocations.rule``)."""
+def rule_json(tier: Tier, rank: int, in_line_count: int, round_: int, prior: bool,
+              adults: int, capacity: int, run: str) -> dict[str, Any]:
+    """Why an allocation was made, as stored with it (``allocations.rule``): the tier and its
+    name, the place in line of how many, the household's phone number (1, 2, ...), the
+    facts that placed it, and the run (the ``allocate`` event with that ``run`` holds the
+    settings in force: campaign.yaml's ``allocation:``)."""
     return {"tier": tier.number, "tier_label": tier.label,
-            "label_is_msgid": tier.label_is_msgid, "in_line": in_line_count,
-            "policy": policy.to_json(), "rank": rank, "round": round_,
-            "already_received": bool(facts[5]), "adults": facts[6], "capacity": capacity}
+            "label_is_msgid": tier.label_is_msgid, "in_line": in_line_count, "run": run,
+            "rank": rank, "round": round_, "already_received": prior, "adults": adults,
+            "capacity": capacity}
 
 
-def _rule_text(tier: Tier, rank: int, in_line_count: int, round_: int, facts: Facts,
-               capacity: int, policy: Policy, cache: dict[int, str]) -> str:
-    # json.dumps of rule_json, with the part shared by a tier made once (50 000 rules).
+def _rule_text(tier: Tier, rank: int, in_line_count: int, round_: int, prior: bool,
+               adults: int, capacity: int, run: str, cache: dict[int, str]) -> str:
+    # json.dumps of rule_json, the part shared by a tier made once (a province: 50 000).
     head = cache.get(tier.number)
     if head is None:
-        whole = rule_json(tier, 0, in_line_count, 0, facts, capacity, policy)
+        whole = rule_json(tier, 0, in_line_count, 0, prior, adults, capacity, run)
         head = json.dumps({k: whole[k] for k in ("tier", "tier_label", "label_is_msgid",
-                                                  "in_line", "policy")},
-                          ensure_ascii=False)[:-1]
+                                                  "in_line", "run")},
+                          ensure_ascii=False, separators=(",", ":"))[:-1]
         cache[tier.number] = head
-    prior = "true" if facts[5] else "false"
-    return (f'{head}, "rank": {rank}, "round": {round_}, "already_received": {prior}, '
-            f'"adults": {facts[6]}, "capacity": {capacity}}}')
+    return (f'{head},"rank":{rank},"round":{round_},'
+            f'"already_received":{"true" if prior else "false"},"adults":{adults},'
+            f'"capacity":{capacity}}}')
 
 
 def allocate(inventory: Inventory, policy: Policy, *, dry_run: bool = False,
-             by: str = "") -> AllocationRun:
+             by: str = "", detail: int | None = None) -> AllocationRun:
     """Give the available phones to the households in line (see the module docstring of
     :mod:`~traomay.inventory.allocation_plan`). ``dry_run``: compute and show, change
-    nothing. Running it again with nothing changed changes nothing."""
+    nothing. Running it again with nothing changed changes nothing. ``detail``: describe at
+    most this many changes in ``changes`` (None: all; the counts are always whole)."""
 
     def run() -> AllocationRun:
         state = _state(inventory, policy)
         standings = state.standings()
         the_plan = plan(standings, state.pending, state.free, state.available)
-        changes = _changes(inventory, state, the_plan)
+        changes = _changes(inventory, state, the_plan, detail)
         if not dry_run and the_plan.changes:
             _write(inventory, state, the_plan, policy, by or inventory.station)
-        return AllocationRun(dry_run, changes, len(the_plan.keep), len(standings),
-                             the_plan.waiting, len(the_plan.unused_phones))
+        return AllocationRun(dry_run, changes, len(the_plan.new), len(the_plan.release),
+                             len(the_plan.keep), len(standings), the_plan.waiting,
+                             len(the_plan.unused_phones))
 
     if dry_run:
         return inventory._read(run)  # noqa: SLF001 - the inventory package's own transaction
     return inventory._write(run)  # noqa: SLF001
 
 
-def _changes(inventory: Inventory, state: _State, the_plan: Plan) -> tuple[Change, ...]:
+def _changes(inventory: Inventory, state: _State, the_plan: Plan,
+             detail: int | None) -> tuple[Change, ...]:
+    releases = the_plan.release[:detail]
+    news = the_plan.new[:None if detail is None else max(0, detail - len(releases))]
     # The phones' names only for a normal run's few changes: a first run of a whole
     # province is 50 000 rows nobody reads on a screen.
-    ids = {r.device_id for r in the_plan.release} | {n.device_id for n in the_plan.new}
+    ids = {r.device_id for r in releases} | {n.device_id for n in news}
     labels = _phone_labels(inventory, ids) if len(ids) <= 2000 else {}
-    tiers = {hid: tier.number for hid, tier, _cap, _f in state.line}
     pending = {p.allocation_id: p for p in state.pending}
+    tiers = {line[0]: line[1].number for line in state.line} if ids else {}
+    households = _codes_and_units(inventory, {pending[r.allocation_id].household_id
+                                              for r in releases}
+                                  | {n.household_id for n in news})
     out = []
-    for r in the_plan.release:
+    for r in releases:
         p = pending[r.allocation_id]
-        hid = p.household_id
-        out.append(Change("released", r.device_id, state.facts[hid][1], state.units[hid],
-                          tiers.get(hid, 0), p.round, labels.get(r.device_id, ""),
-                          Msg(RELEASE_REASONS[r.reason])))
-    for n in the_plan.new:
-        hid = n.household_id
-        out.append(Change("allocated", n.device_id, state.facts[hid][1], state.units[hid],
-                          tiers[hid], n.round, labels.get(n.device_id, "")))
+        code, unit = households[p.household_id]
+        out.append(Change("released", r.device_id, code, unit, tiers.get(p.household_id, 0),
+                          p.round, labels.get(r.device_id, ""), Msg(RELEASE_REASONS[r.reason])))
+    for n in news:
+        code, unit = households[n.household_id]
+        out.append(Change("allocated", n.device_id, code, unit, tiers[n.household_id], n.round,
+                          labels.get(n.device_id, "")))
     return tuple(out)
 
 
@@ -229,7 +237,8 @@ def _write(inventory: Inventory, state: _State, the_plan: Plan, policy: Policy,
     db = inventory.db
     now = utc_now()
     station = inventory.station
-    uids = iter(random_uids(len(the_plan.release) + 2 * len(the_plan.new)))
+    uids = iter(random_uids(len(the_plan.release) + len(the_plan.new) + 1))
+    run = next(uids)
     log: list[tuple[Any, ...]] = []
     pending = {p.allocation_id: p for p in state.pending}
     db.conn.executemany(
@@ -240,19 +249,19 @@ def _write(inventory: Inventory, state: _State, the_plan: Plan, policy: Policy,
         log.append((next(uids), r.allocation_id, r.device_id,
                     pending[r.allocation_id].household_id, now, station, "released", by, "",
                     json.dumps({"reason_code": r.reason})))
-    where = {hid: (tier, cap, facts) for hid, tier, cap, facts in state.line}
+    where = {line[0]: line for line in state.line}
     count = len(state.line)
     next_id = int(db.execute("SELECT coalesce(max(id), 0) FROM allocations").fetchone()[0]) + 1
     rows = []
     cache: dict[int, str] = {}
     for allocation_id, n in enumerate(the_plan.new, start=next_id):
-        tier, cap, facts = where[n.household_id]
-        rule = _rule_text(tier, n.rank, count, n.round, facts, cap, policy, cache)
+        _hid, tier, cap, prior, adults = where[n.household_id]
+        rule = _rule_text(tier, n.rank, count, n.round, prior, adults, cap, run, cache)
+        # The allocation's row is the record of this step (when, by whom, the rule): the
+        # log holds the steps after it (a province's first run writes 50 000 rows, not
+        # twice as many).
         rows.append((allocation_id, next(uids), n.device_id, n.household_id, "allocated",
                      tier.number, n.round, rule, station, now, by))
-        # The rule is in the allocation's row; the log says when and by whom.
-        log.append((next(uids), allocation_id, n.device_id, n.household_id, now, station,
-                    "allocated", by, "", ""))
     db.conn.executemany(
         "INSERT INTO allocations (id, uid, device_id, household_id, state, tier, round, rule, "
         "station, allocated_at, allocated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -260,9 +269,12 @@ def _write(inventory: Inventory, state: _State, the_plan: Plan, policy: Policy,
         "INSERT INTO allocation_log (uid, allocation_id, device_id, household_id, at, station, "
         "action, by, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
     inventory._event(None, "allocate", {  # noqa: SLF001
-        "allocated": len(the_plan.new), "released": len(the_plan.release),
+        "run": run, "allocated": len(the_plan.new), "released": len(the_plan.release),
         "kept": len(the_plan.keep), "waiting": the_plan.waiting, "by": by,
-        "policy": policy.to_json()}, now)
+        "policy": policy.to_json(), "tiers": [
+            {"tier": t.number, "name": t.label, "poverty": sorted(t.poverty),
+             "merit": t.merit, "social_policy": t.social_policy} for t in policy.tiers]},
+        now)
 
 
 # -- explain ----------------------------------------------------------------------------------
@@ -300,7 +312,7 @@ def explain(inventory: Inventory, code: str, policy: Policy) -> Explanation:
 
     def read() -> Explanation:
         state = _state(inventory, policy)
-        standings = state.standings()
+        standings = [Standing(*s) for s in state.standings()]
         rank = next((s.rank for s in standings if s.household_id == hid), None)
         standing = standings[rank - 1] if rank else None
         ahead = None
@@ -327,7 +339,7 @@ def explain(inventory: Inventory, code: str, policy: Policy) -> Explanation:
             rec["phone"] = phone_label(rec.pop("brand"), rec.pop("marketing_name"),
                                        rec.pop("model"))
             current.append(rec)
-        history = tuple(_log_entries(inventory, "l.household_id = ?", [hid]))
+        history = tuple(_log_entries(inventory, "household_id", hid))
         return Explanation(household, tier_of(household, policy),
                            ineligible_reason(household, policy), rank, len(standings),
                            standing.capacity if standing else 0, ahead, tuple(current),
@@ -336,11 +348,21 @@ def explain(inventory: Inventory, code: str, policy: Policy) -> Explanation:
     return inventory._read(read)  # noqa: SLF001
 
 
-def _log_entries(inventory: Inventory, where: str, args: list[Any]) -> list[LogEntry]:
+def _log_entries(inventory: Inventory, column: str, value: int) -> list[LogEntry]:
+    """The audit trail of a household or a phone (``column``: household_id | device_id):
+    each allocation's own row (allocated: when, by whom) and its later steps in
+    ``allocation_log``, oldest first."""
+    assert column in ("household_id", "device_id")
     rows = inventory.db.execute(
-        "SELECT l.at, l.action, l.by, l.reason, l.data, l.device_id, d.brand, "
-        "d.marketing_name, d.model FROM allocation_log l LEFT JOIN devices d "
-        f"ON d.id = l.device_id WHERE {where} ORDER BY l.at, l.id", args).fetchall()
+        "SELECT t.at, t.action, t.by, t.reason, t.data, t.device_id, d.brand, "
+        "d.marketing_name, d.model FROM ("
+        "SELECT allocated_at AS at, 'allocated' AS action, allocated_by AS by, '' AS reason, "
+        "'' AS data, device_id, id AS allocation_id, 0 AS seq FROM allocations "
+        f"WHERE {column} = ? UNION ALL "
+        "SELECT at, action, by, reason, data, device_id, allocation_id, id AS seq "
+        f"FROM allocation_log WHERE {column} = ?) t "
+        "LEFT JOIN devices d ON d.id = t.device_id ORDER BY t.at, t.seq, t.allocation_id",
+        [value, value]).fetchall()
     out = []
     for at, action, by, reason, data, device_id, brand, name, model in rows:
         try:
@@ -356,7 +378,7 @@ def _log_entries(inventory: Inventory, where: str, args: list[Any]) -> list[LogE
 def phone_history(inventory: Inventory, device_id: int) -> list[LogEntry]:
     """Every allocation step of one phone, oldest first."""
     return inventory._read(lambda: _log_entries(  # noqa: SLF001
-        inventory, "l.device_id = ?", [device_id]))
+        inventory, "device_id", device_id))
 
 
 # -- the public list --------------------------------------------------------------------------
@@ -420,7 +442,8 @@ def household_lines(inventory: Inventory, policy: Policy, *,
             "('allocated', 'handed_over') GROUP BY household_id, state").fetchall()}
 
     counts = inventory._read(read)  # noqa: SLF001
-    ranks = {p.household.id: i for i, p in enumerate(ranked(households, policy), start=1)}
+    ranks = inventory._read(lambda: {  # noqa: SLF001
+        row[0]: i for i, row in enumerate(inventory.db.execute(*line_query(policy)), start=1)})
     out = []
     for h in households:
         tier = tier_of(h, policy)

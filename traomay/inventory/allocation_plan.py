@@ -17,7 +17,7 @@ So running the allocation again with nothing changed changes nothing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -27,7 +27,8 @@ OUTRANKED = "outranked"  # households before it in line take the places
 
 
 class Standing(NamedTuple):
-    """An eligible household in line (named tuples: a province has 100 000 of them)."""
+    """An eligible household in line. :func:`plan` reads it by position, so a plain tuple
+    (id, rank, capacity, held) does too: a province has 100 000 of them."""
 
     household_id: int
     rank: int  # 1: first in line
@@ -70,14 +71,19 @@ class Plan:
         return bool(self.release or self.new)
 
 
-def places(standings: Sequence[Standing]) -> Iterator[tuple[Standing, int]]:
-    """Every place a phone can fill, in order: (household, round), round by round, skipping
-    the rounds a household's handed-over phones already fill."""
-    top = max((s.capacity for s in standings), default=0)
+def places(standings: Sequence[Standing], limit: int | None = None
+           ) -> list[tuple[Standing, int]]:
+    """The places a phone can fill, in order (at most ``limit``): (household, round), round
+    by round, skipping the rounds a household's handed-over phones already fill."""
+    # Plain indexes (0 id, 1 rank, 2 capacity, 3 held), list comprehensions: a province has
+    # 100 000 households in line.
+    out: list[tuple[Standing, int]] = []
+    top = max((s[2] for s in standings), default=0)
     for round_ in range(1, top + 1):
-        for s in standings:
-            if s.capacity >= round_ > s.held:
-                yield s, round_
+        out += [(s, round_) for s in standings if s[2] >= round_ > s[3]]
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+    return out
 
 
 def plan(standings: Sequence[Standing], pending: Sequence[Pending], free_phones: Sequence[int],
@@ -88,7 +94,7 @@ def plan(standings: Sequence[Standing], pending: Sequence[Pending], free_phones:
     over yet; ``free_phones``: passing, finalized phones with no allocation; ``available``:
     every passing, finalized phone (a pending allocation whose phone is not in it is
     released)."""
-    in_line = {s.household_id: s for s in standings}
+    in_line = {s[0] for s in standings}
     release: list[Release] = []
     live: list[Pending] = []
     for p in sorted(pending, key=lambda p: (p.round, p.allocation_id)):
@@ -101,13 +107,8 @@ def plan(standings: Sequence[Standing], pending: Sequence[Pending], free_phones:
     # Phones freed from households no longer eligible are given again in this run.
     freed = [r.device_id for r in release if r.device_id in available]
     supply = len(free_phones) + len(freed) + len(live)
-    targets: list[tuple[Standing, int]] = []
-    if supply:
-        for place in places(standings):
-            targets.append(place)
-            if len(targets) == supply:
-                break
-    wanted = Counter(s.household_id for s, _r in targets)
+    targets = places(standings, supply) if supply else []
+    wanted = Counter(s[0] for s, _r in targets)
     keep: list[int] = []
     kept = Counter[int]()
     for p in live:  # lowest round first: a household keeps its first phones
@@ -121,15 +122,14 @@ def plan(standings: Sequence[Standing], pending: Sequence[Pending], free_phones:
     covered: defaultdict[int, int] = defaultdict(int)
     new: list[NewAllocation] = []
     for standing, round_ in targets:
-        hid = standing.household_id
-        if covered[hid] < kept[hid]:
+        hid = standing[0]
+        if kept and covered[hid] < kept[hid]:
             covered[hid] += 1
             continue
         device = next(phones, None)
         if device is None:
             break
-        new.append(NewAllocation(hid, device, round_, standing.rank))
-    served = {s.household_id for s in standings if s.held} | set(kept) | \
-        {n.household_id for n in new}
+        new.append(NewAllocation(hid, device, round_, standing[1]))
+    served = {s[0] for s in standings if s[3]} | set(kept) | {n.household_id for n in new}
     return Plan(tuple(keep), tuple(release), tuple(new), tuple(phones),
-                sum(1 for s in standings if s.household_id not in served))
+                sum(1 for s in standings if s[0] not in served))

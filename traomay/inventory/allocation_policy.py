@@ -111,35 +111,70 @@ def ineligible_reason(household: Household, policy: Policy) -> Msg | None:
 
 
 # A household as the allocation reads it: (id, code, poverty, merit, social_policy,
-# prior_device, adults). Tuples, not objects: a province has 100 000 households.
-Facts = tuple[int, str, str, bool, bool, bool, int]
-# An eligible household in line: (id, tier, capacity, facts).
-InLine = tuple[int, Tier, int, Facts]
+# prior_device, adults, code order). Tuples, not objects: a province has 100 000
+# households. The code order is natural_key(code) (stored with the household).
+Facts = tuple[int, str, str, bool, bool, bool, int, str]
+# An eligible household in line: (id, tier, capacity, already received, adults).
+InLine = tuple[int, Tier, int, bool, int]
+
+
+def _order_key(policy: Policy, tier: int, prior: bool, adults: int, order: str,
+               hid: int) -> tuple[Any, ...]:
+    head = (prior, tier) if policy.already_received == "last" else (tier, prior)
+    return (*head, -adults if policy.order_in_tier == "most_adults_first" else 0, order, hid)
 
 
 def in_line(rows: Iterable[Facts], policy: Policy) -> list[InLine]:
-    """The eligible households, first in line first (the documented order)."""
+    """The eligible households, first in line first (the documented order; last, the order
+    they were registered in)."""
     table = _tier_table(policy)
     excluded = policy.already_received == "excluded"
-    prior_first = policy.already_received == "last"
-    most_adults = policy.order_in_tier == "most_adults_first"
     cap = policy.per_household
     keyed = []
-    for row in rows:
-        _id, code, poverty, merit, social, prior, adults = row
+    for hid, _code, poverty, merit, social, prior, adults, order in rows:
         tier = table.get((poverty, bool(merit), bool(social)))
         if tier is None or adults <= 0 or (prior and excluded):
             continue
-        head = (bool(prior), tier.number) if prior_first else (tier.number, bool(prior))
-        key = (*head, -adults if most_adults else 0, natural_key(code))
-        keyed.append((key, (row[0], tier, adults if cap is None else min(adults, cap), row)))
+        keyed.append((_order_key(policy, tier.number, bool(prior), adults, order, hid),
+                      (hid, tier, adults if cap is None else min(adults, cap), bool(prior),
+                       adults)))
     keyed.sort(key=lambda pair: pair[0])
     return [item for _key, item in keyed]
 
 
+def line_query(policy: Policy) -> tuple[str, list[Any]]:
+    """The same line as :func:`in_line`, as one query on the ``households`` table: SQLite
+    classifies and sorts a province's 100 000 households far faster than Python. Rows:
+    (id, tier number, capacity, prior_device, adults). Parameters, never text, carry the
+    campaign's values."""
+    whens: list[str] = []
+    params: list[Any] = []
+    for tier in policy.tiers:
+        cond = [f"poverty IN ({', '.join('?' * len(tier.poverty))})"]
+        params += sorted(tier.poverty)
+        for column, value in (("merit", tier.merit), ("social_policy", tier.social_policy)):
+            if value is not None:
+                cond.append(f"{column} = ?")
+                params.append(int(value))
+        whens.append(f"WHEN {' AND '.join(cond)} THEN {int(tier.number)}")
+    case = f"CASE {' '.join(whens)} END"
+    capacity = ("adults" if policy.per_household is None
+                else f"min(adults, {int(policy.per_household)})")
+    order = (["prior_device", "tier"] if policy.already_received == "last"
+             else ["tier", "prior_device"])
+    if policy.order_in_tier == "most_adults_first":
+        order.append("adults DESC")
+    excluded = " AND prior_device = 0" if policy.already_received == "excluded" else ""
+    sql = (f"SELECT id, tier, {capacity}, prior_device, adults FROM (SELECT *, {case} AS tier "
+           f"FROM households) WHERE tier IS NOT NULL AND adults > 0{excluded} "
+           f"ORDER BY {', '.join(order)}, code_order, id")
+    return sql, params
+
+
 def facts(household: Household) -> Facts:
     return (household.id or 0, household.code, household.poverty, household.merit,
-            household.social_policy, household.prior_device, household.adults)
+            household.social_policy, household.prior_device, household.adults,
+            natural_key(household.code))
 
 
 def ranked(households: Sequence[Household], policy: Policy) -> list[Placement]:
@@ -150,7 +185,7 @@ def ranked(households: Sequence[Household], policy: Policy) -> list[Placement]:
         rows = [(i, *facts(h)[1:]) for i, h in by_id.items()]
     else:
         rows = [facts(h) for h in households]
-    return [Placement(by_id[hid], tier, cap) for hid, tier, cap, _f in in_line(rows, policy)]
+    return [Placement(by_id[hid], tier, cap) for hid, tier, cap, _p, _a in in_line(rows, policy)]
 
 
 # -- campaign.yaml's allocation: section ------------------------------------------------------

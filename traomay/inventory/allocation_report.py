@@ -18,8 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from traomay.core.errors import UsageError
 from traomay.core.msg import Msg
-from traomay.inventory.allocation import registered_households
-from traomay.inventory.allocation_policy import Policy, ranked
+from traomay.inventory.allocation_policy import Policy, line_query
 from traomay.inventory.households import fold, natural_key
 from traomay.inventory.store import Inventory
 
@@ -92,10 +91,11 @@ def monthly_totals(inventory: Inventory, policy: Policy, month: str | None = Non
                 "SELECT household_id FROM allocations WHERE state IN ('allocated', "
                 "'handed_over')").fetchall():
             current[int(hid)] += 1
-        for placed in ranked(registered_households(inventory), policy):
-            entry = line(placed.household.unit, placed.tier.number)
+        units = dict(inventory.db.execute("SELECT id, unit FROM households").fetchall())
+        for hid, tier, *_rest in inventory.db.execute(*line_query(policy)).fetchall():
+            entry = line(str(units[hid] or ""), int(tier))
             entry.eligible += 1
-            if not current[placed.household.id or 0]:
+            if not current[hid]:
                 entry.waiting += 1
         rows = inventory.db.execute(
             "SELECT h.unit, a.tier, a.state, a.handed_over_at, a.closed_at FROM allocations a "

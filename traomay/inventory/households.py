@@ -154,19 +154,20 @@ def import_households(inventory: Inventory, households: Sequence[Household], sou
             values = _values(h)
             found = existing.get(code_key(h.code))
             if found is None:
-                inserts.append((*values, code_key(h.code), next(uids), source,
-                                inventory.station, now, now))
+                inserts.append((*values, code_key(h.code), natural_key(h.code), next(uids),
+                                source, inventory.station, now, now))
             elif found[1] != values:
-                updates.append((*values, source, now, found[0]))
+                updates.append((*values, natural_key(h.code), source, now, found[0]))
             else:
                 unchanged += 1
         names = ", ".join(_FIELDS)
         db.conn.executemany(
-            f"INSERT INTO households ({names}, code_key, uid, source, station, imported_at, "
-            f"updated_at) VALUES ({', '.join('?' * (len(_FIELDS) + 6))})", inserts)
+            f"INSERT INTO households ({names}, code_key, code_order, uid, source, station, "
+            f"imported_at, updated_at) VALUES ({', '.join('?' * (len(_FIELDS) + 7))})",
+            inserts)
         db.conn.executemany(
-            f"UPDATE households SET {', '.join(f'{k} = ?' for k in _FIELDS)}, source = ?, "
-            "updated_at = ? WHERE id = ?", updates)
+            f"UPDATE households SET {', '.join(f'{k} = ?' for k in _FIELDS)}, code_order = ?, "
+            "source = ?, updated_at = ? WHERE id = ?", updates)
         added, updated = len(inserts), len(updates)
         # The event names no one: personal data stays in the households table.
         inventory._event(None, "households_import", {  # noqa: SLF001

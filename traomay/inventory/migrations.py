@@ -260,7 +260,8 @@ def m007_households_and_allocations(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX idx_allocations_active_phone ON allocations(device_id) "
                "WHERE state IN ('allocated', 'handed_over')")
     db.execute("CREATE INDEX idx_allocations_household ON allocations(household_id, state)")
-    # The audit trail: every step of every allocation, with who, when and why.
+    # The audit trail: with each allocation's own row (allocated: when, by whom, the rule),
+    # every later step (released, handed over, undone, returned) with who, when and why.
     db["allocation_log"].create({
         "id": int, "uid": str, "allocation_id": int, "device_id": int, "household_id": int,
         "at": str, "station": str, "action": str, "by": str, "reason": str, "data": str,
@@ -268,3 +269,15 @@ def m007_households_and_allocations(db: Database) -> None:
         not_null={"uid", "allocation_id", "at", "action"})
     db.execute("CREATE UNIQUE INDEX idx_allocation_log_uid ON allocation_log(uid)")
     db.execute("CREATE INDEX idx_allocation_log_allocation ON allocation_log(allocation_id)")
+
+
+@migration
+def m008_households_code_order(db: Database) -> None:
+    # The household code as it sorts for a person (LU-2 before LU-10), kept with the
+    # household so the allocation of a province does not compute 100 000 of them per run.
+    from traomay.inventory.households import natural_key
+
+    db.execute("ALTER TABLE households ADD COLUMN code_order TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, code FROM households").fetchall()
+    db.conn.executemany("UPDATE households SET code_order = ? WHERE id = ?",
+                        [(natural_key(code), hid) for hid, code in rows])

@@ -18,9 +18,6 @@ def random_uids(count: int) -> list[str]:
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big") >> 6  # 74 random bits
     head = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62
-    base = head | (rand & (2**30 - 1)) << 32
-    out = []
-    for i in range(count):
-        h = f"{base | i:032x}"
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
+    h = f"{head | (rand & (2**30 - 1)) << 32:032x}"
+    prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:24]}"  # all but the row number
+    return [f"{prefix}{i:08x}" for i in range(count)]

@@ -233,7 +233,8 @@ def _allocate(policy: Policy, dry_run: bool, by: str, as_json: bool) -> None:
 
     with open_inventory() as inv:
         run = run_allocation(inv, policy, dry_run=dry_run,
-                             by=clean_person(by, "--by", required=False))
+                             by=clean_person(by, "--by", required=False),
+                             detail=None if as_json else SHOWN)
     if as_json:
         ui.print_json({"dry_run": run.dry_run, "allocated": run.allocated,
                        "released": run.released, "kept": run.kept, "in_line": run.in_line,
@@ -255,8 +256,9 @@ def _allocate(policy: Policy, dry_run: bool, by: str, as_json: bool) -> None:
         con.print(ui.table(title, [_("Action"), _("Phone"), _("Model"), _("Household"),
                                    _("Neighbourhood"), _("Tier"), _("Phone no."), _("Why")],
                            rows))
-        if len(run.changes) > SHOWN:
-            ui.say(Msg("... and {count} more.", {"count": len(run.changes) - SHOWN}), "dim")
+        more = run.allocated + run.released - len(run.changes)
+        if more > 0:
+            ui.say(Msg("... and {count} more.", {"count": more}), "dim")
     else:
         ui.say(Msg("Nothing to change: every allocation stands."), "green")
     ui.say(Msg("{allocated} allocated, {released} released, {kept} kept. {in_line} households "
