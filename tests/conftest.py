@@ -3,7 +3,6 @@ user's server on 5037) and the real captures folder."""
 
 from __future__ import annotations
 
-import atexit
 import csv
 import os
 import shutil
@@ -19,7 +18,6 @@ os.environ.setdefault("TRAOMAY_ADB_PORT", "1")  # nothing listens there: a stray
 # The per-user data folder (the default campaign folder, the demo's folder) is a private
 # temporary folder for the whole run: no test reads or writes the user's own campaign.
 _DATA_HOME = tempfile.mkdtemp(prefix="traomay-test-data-")
-atexit.register(shutil.rmtree, _DATA_HOME, True)
 os.environ["XDG_DATA_HOME"] = os.environ["LOCALAPPDATA"] = _DATA_HOME
 for _var in ("TRAOMAY_CAMPAIGN", "TRAOMAY_DB", "TRAOMAY_STATION"):
     os.environ.pop(_var, None)
@@ -51,6 +49,10 @@ def adb_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("adbhome")
     with private_adb_server(home, free_port(16037)) as server:
         yield server
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_DATA_HOME, ignore_errors=True)
 
 
 def pytest_report_header(config):
