@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import adbutils
+from adbutils._adb import AdbConnection
 from adbutils.errors import AdbError, AdbTimeout
 
 from traomay.core.errors import (
@@ -35,6 +36,18 @@ from traomay.core.polling import poll_until
 from traomay.core.results import ShellResult
 
 DEFAULT_ADB_PORT = 5037
+
+
+def _connect_without_starting_a_server(self: AdbConnection) -> socket.socket:
+    """adbutils 2.x (``AdbConnection._safe_connect``) runs ``adb start-server`` with no port
+    and the user's HOME whenever a connection fails: a private server that stopped would
+    silently be replaced by one on the user's own port 5037. traomay starts servers only
+    itself (:class:`AdbServer`, ``AdbHub.ensure_server``); a refused connection stays an
+    error here (AdbConnectionError → AdbServerError for the volunteer)."""
+    return self._create_socket()  # type: ignore[no-any-return]
+
+
+AdbConnection._safe_connect = _connect_without_starting_a_server  # type: ignore[method-assign]
 _EXIT_MARKER = "__TRAOMAY_EXIT:"
 
 
@@ -440,18 +453,52 @@ class PhoneLink:
         self.round_trips += 1
         with self._answering(timeout):
             if "shell_v2" in self.features():
-                ret = self._device.shell2(command, timeout=timeout, v2=True)
+                output, code = self._shell_v2(command, timeout)
                 # stdout and stderr interleaved, as a phone without shell_v2 gives them:
                 # the same parsers serve both (AOSP shell commands print errors on stderr).
-                return ShellResult(output=ret.output, exit_code=ret.returncode)
-            raw = self._device.shell(f"{command}; echo {_EXIT_MARKER}$?", timeout=timeout,
-                                     encoding="utf-8", rstrip=False)
+                return ShellResult(output=output, exit_code=code)
+            raw = self._shell_raw(f"{command}; echo {_EXIT_MARKER}$?", timeout)
         idx = raw.rfind(_EXIT_MARKER)
         if idx < 0:
             return ShellResult(output=raw, exit_code=None)
         code_text = raw[idx + len(_EXIT_MARKER):].strip()
         code = int(code_text) if code_text.isdigit() else None
         return ShellResult(output=raw[:idx], exit_code=code)
+
+    def _shell_v2(self, command: str, timeout: float) -> tuple[str, int]:
+        """``shell,v2:``: packets of stdout (1), stderr (2) and the exit code (3), each an id
+        byte and a little-endian u32 length (what adbutils' shell2 reads, without its pause
+        on close)."""
+        conn = self._device.open_transport(timeout=timeout)
+        try:
+            conn.send_command(f"shell,v2:{command}")
+            conn.check_okay()
+            output, code = bytearray(), 255
+            while True:
+                header = conn.read_exact(5)
+                length = int.from_bytes(header[1:5], "little")
+                data = conn.read_exact(length) if length else b""
+                if header[0] in (1, 2):
+                    output += data
+                elif header[0] == 3:
+                    code = data[0] if data else 255
+                    break
+        finally:
+            _close_now(conn)
+        return output.decode("utf-8", "replace"), code
+
+    def _shell_raw(self, command: str, timeout: float) -> str:
+        """``shell:`` (no shell_v2): one raw stream until the phone closes it."""
+        conn = self._device.open_transport(timeout=timeout)
+        try:
+            conn.send_command(f"shell:{command}")
+            conn.check_okay()
+            chunks = []
+            while chunk := conn.read(65536):
+                chunks.append(chunk)
+        finally:
+            _close_now(conn)
+        return b"".join(chunks).decode("utf-8", "replace")
 
     def exec_out(self, command: str, payload: Iterable[bytes] = (), timeout: float = 120.0) -> str:
         """``exec:`` service: stream ``payload`` to the command's stdin, return its output.
@@ -466,7 +513,7 @@ class PhoneLink:
                     conn.conn.sendall(chunk)
                 out = conn.read_until_close(encoding="utf-8")
             finally:
-                conn.close()
+                _close_now(conn)
         return str(out)
 
     def open_stream(self, command: str, timeout: float = 15.0) -> ShellStream:
@@ -493,6 +540,22 @@ class PhoneLink:
             self._device.reboot()
         except (AdbError, OSError, EOFError):
             pass  # the connection drops as the phone goes down: that is success here
+
+
+def _close_now(conn) -> None:
+    """Close an adb server connection at once. adbutils' close() half-closes, then sleeps
+    10 ms "to make sure the shutdown is processed": on every call, ~80 % of a shell round
+    trip on a local server. We close only once the phone's side is finished (its answer
+    read to the end, or given up on), so nothing is left to process: the socket is closed
+    first and adbutils' close, finding it closed, skips its pause."""
+    try:
+        conn.conn.close()
+    except (AdbError, OSError):
+        pass
+    try:
+        conn.close()
+    except (AdbError, OSError):
+        pass
 
 
 class ShellStream:
@@ -528,10 +591,7 @@ class ShellStream:
         return self._decoder.decode(data)
 
     def close(self) -> None:
-        try:
-            self._conn.close()
-        except (AdbError, OSError):
-            pass
+        _close_now(self._conn)
 
     def __enter__(self) -> ShellStream:
         return self
