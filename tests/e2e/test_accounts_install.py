@@ -180,10 +180,15 @@ def test_android_9_guided_manual_reset_resumes_the_same_record(sim_hub, tmp_path
 
         helper = threading.Thread(target=volunteer)
         helper.start()
-        outcome = session.reset(timeout=30, on_wait=steps.append)
+        waits = []  # the countdown: what is awaited, seconds left
+        outcome = session.reset(timeout=30, on_step=steps.append,
+                                on_wait=lambda msg, left: waits.append((msg.msgid, left)))
         helper.join()
         assert outcome.method == "manual"
         assert "Erase all data" in steps[0].msgid
+        awaited = [msgid for msgid, _left in waits]
+        assert any("Waiting for the erase to start" in m for m in awaited), awaited
+        assert all(0 <= left <= 30 for _m, left in waits)
         assert outcome.accounts_after == 0
         assert outcome.identity_after.android_id != before.android_id
         assert inv.find_device_id(outcome.identity_after.candidate_keys()) == session.device_id

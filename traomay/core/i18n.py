@@ -1,16 +1,17 @@
 """One message catalog (gettext). English msgids in code, Vietnamese in
 ``provision/locale/vi/LC_MESSAGES/traomay.po`` (compiled to .mo with ``make catalog``).
 
-Vietnamese is the default; English with ``--lang en`` or when the locale is English.
+Vietnamese is the default whatever the operating system's language (volunteers' laptops
+are often set to English); English only with ``--lang en`` or ``TRAOMAY_LANG=en``.
 """
 
 from __future__ import annotations
 
 import gettext
-import locale
 import os
 from pathlib import Path
 
+from traomay.core.errors import UsageError
 from traomay.core.msg import Msg
 
 DOMAIN = "traomay"
@@ -22,32 +23,27 @@ _lang = "en"
 
 
 def detect_language() -> str:
-    """``TRAOMAY_LANG``, else English when the user's locale is English, else Vietnamese."""
+    """``TRAOMAY_LANG`` when it names a language traomay speaks, else Vietnamese. The
+    operating system's locale is deliberately not consulted."""
     explicit = os.environ.get("TRAOMAY_LANG", "").strip().lower()
-    if explicit in LANGUAGES:
-        return explicit
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "en" if value.lower().startswith("en") else "vi"
-    try:
-        loc = locale.getlocale()[0] or ""
-    except ValueError:
-        loc = ""
-    return "en" if loc.lower().startswith("en") else "vi"
+    return explicit if explicit in LANGUAGES else "vi"
 
 
 def set_language(lang: str | None) -> str:
+    """Use ``lang`` (``vi`` or ``en``; None: :func:`detect_language`) for every message
+    from now on. An unknown language is a UsageError (exit 2) naming the two."""
     global _current, _lang
-    lang = (lang or detect_language()).lower()
-    if lang not in LANGUAGES:
-        lang = "vi"
-    _lang = lang
-    if lang == "en":
+    chosen = (lang or detect_language()).strip().lower()
+    if chosen not in LANGUAGES:
+        raise UsageError(Msg("Unknown language {lang} ({source}). traomay speaks: vi "
+                             "(Tiếng Việt, the default) and en (English).",
+                             {"lang": lang, "source": "--lang"}))
+    _lang = chosen
+    if chosen == "en":
         _current = gettext.NullTranslations()
     else:
-        _current = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
-    return lang
+        _current = gettext.translation(DOMAIN, LOCALE_DIR, languages=[chosen], fallback=True)
+    return chosen
 
 
 def current_language() -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from traomay.core.i18n import _, set_language
+from traomay.core.msg import N_
 
 if TYPE_CHECKING:
     from traomay.core.campaign import CampaignFolder
@@ -31,11 +32,16 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    help="traomay: kiểm tra và chuẩn bị điện thoại quyên góp / "
-    "check and prepare donated Android phones.",
+    help=N_("traomay: check and prepare donated Android phones for households in need "
+            "(--lang en: English)."),
 )
 
-PHONE_HELP = "t:N, id:N, or the phone's serial (see 'traomay devices')"
+# Help strings are English msgids (N_), translated once the language is known
+# (interface/cli_text.py).
+PHONE_HELP = N_("t:N, id:N, or the phone's serial (see 'traomay devices')")
+JSON_HELP = N_("Machine-readable output (JSON).")
+CRITERIA_HELP = N_("Criteria file (criteria.yaml); default: the campaign folder's.")
+MANIFEST_HELP = N_("App list (apk_manifest.yaml); default: the campaign folder's.")
 
 
 @dataclass
@@ -60,14 +66,15 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    lang: Annotated[str | None, typer.Option("--lang", help="vi | en")] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="Inventory file (SQLite).")] = None,
-    adb_port: Annotated[int | None, typer.Option("--adb-port", help="adb server port.")] = None,
-    station: Annotated[str | None, typer.Option("--station", help="Station name.")] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help=N_("Language: vi (Tiếng Việt, the default) or en (English)."))] = None,
+    db: Annotated[Path | None, typer.Option("--db", help=N_("Inventory file (SQLite)."))] = None,
+    adb_port: Annotated[int | None, typer.Option("--adb-port", help=N_("adb server port."))] = None,
+    station: Annotated[str | None, typer.Option("--station", help=N_("Station name."))] = None,
     campaign_dir: Annotated[Path | None, typer.Option(
-        "--campaign", help="Campaign folder (see 'traomay where').")] = None,
+        "--campaign", help=N_("Campaign folder (see 'traomay where')."))] = None,
     version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+                                          help=N_("Show the version and exit."))] = False,
 ) -> None:
     OPTIONS.lang = set_language(lang)
     OPTIONS.db = db
@@ -164,15 +171,22 @@ def main() -> None:
             pass
     from traomay.core.errors import ExitCode, TraomayError
 
+    set_language("vi")  # until the command line says otherwise (a bad --lang is told so)
     try:
+        import os
+
+        from traomay.interface.cli_text import language_from, run
+
+        OPTIONS.lang = set_language(language_from(sys.argv[1:], os.environ))
         _register_commands()
-        app()
+        code = run(app, sys.argv[1:])
     except TraomayError as exc:
         from traomay.interface import render
 
         render.print_error(exc.message, int(exc.exit_code), exc.detail)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
+        print(_("Stopped (Ctrl-C)."), file=sys.stderr)
         sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # a bug: say where the details are
         import traceback
@@ -190,3 +204,4 @@ def main() -> None:
         print(_("Unexpected error ({kind}). Details were written to {path}; please send that "
                 "file to the team.").format(kind=type(exc).__name__, path=log), file=sys.stderr)
         sys.exit(int(ExitCode.INTERNAL))
+    sys.exit(code)

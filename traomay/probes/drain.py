@@ -51,26 +51,42 @@ def read_level(link) -> int:
     return int(level)
 
 
+OnWait = Callable[[Msg, float], None]  # what is awaited, seconds left: a countdown
+
+
 def _wait(hub: AdbHub, predicate: Callable[[list[PhoneListing]], PhoneListing | bool | None],
-          timeout: float, clock: Clock, sleep: Sleep,
-          interval: float) -> tuple[PhoneListing | bool | None, float]:
-    """Poll adb's list until ``predicate`` gives something; (result, clock at that poll)."""
+          timeout: float, clock: Clock, sleep: Sleep, interval: float,
+          tick: Callable[[float], None] | None = None) -> tuple[PhoneListing | bool | None,
+                                                                 float]:
+    """Poll adb's list until ``predicate`` gives something; (result, clock at that poll).
+    ``tick(seconds_left)`` is called before each sleep."""
     seen_at = [clock()]
 
     def read() -> PhoneListing | bool | None:
         seen_at[0] = clock()
         return predicate(hub.list_phones())
 
-    polled = poll_until(read, bool, timeout, interval, clock=clock, sleep=sleep)
+    polled = poll_until(read, bool, timeout, interval, clock=clock, sleep=sleep,
+                        on_wait=(lambda _v, left: tick(left)) if tick else None)
     return (polled.value if polled.done else None), seen_at[0]
 
 
 def run_drain_test(hub: AdbHub, listing: PhoneListing, model: str, minutes: float, *,
                    leave_timeout: float = 300.0, return_timeout: float | None = None,
                    on_step: Callable[[Msg], None] | None = None,
+                   on_wait: OnWait | None = None, time_scale: float = 1.0,
                    clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
                    interval: float = 0.25) -> tuple[DrainOutcome, PhoneListing]:
-    """Run the test; returns the outcome and the phone's listing after it came back."""
+    """Run the test; returns the outcome and the phone's listing after it came back.
+
+    ``on_step`` gets each instruction once; ``on_wait(msg, seconds_left)`` a countdown
+    while waiting for the unplug, for the end of the test, and for the phone to come back.
+    ``time_scale``: how much faster the phone's battery clock runs than ``clock`` (1 for a
+    real phone; a simulated phone of ``traomay sim --time-scale N`` runs N times faster,
+    so the minutes away are counted at that rate). Ctrl-C puts the screen timeout back
+    when the phone is still there, then lets the interrupt through (nothing is recorded).
+    """
+    scale = max(1.0, float(time_scale))
     link = hub.link(listing)
     level_start = read_level(link)
     old_timeout = link.shell("settings get system screen_off_timeout", timeout=15.0).output
@@ -89,7 +105,16 @@ def run_drain_test(hub: AdbHub, listing: PhoneListing, model: str, minutes: floa
         present_then.update(p.transport_id for p in phones)  # e.g. a twin with our serial
         return True
 
-    gone, unplugged_at = _wait(hub, left, leave_timeout, clock, sleep, interval)
+    def unplug_tick(seconds_left: float) -> None:
+        if on_wait:
+            on_wait(Msg("Waiting for you to unplug the phone."), seconds_left)
+
+    try:
+        gone, unplugged_at = _wait(hub, left, leave_timeout, clock, sleep, interval,
+                                   unplug_tick)
+    except KeyboardInterrupt:
+        _restore(link, old_timeout)
+        raise
     if not gone:
         _restore(link, old_timeout)
         raise DrainTestError(Msg("The phone was not unplugged within {s} s; the drain test "
@@ -98,12 +123,26 @@ def run_drain_test(hub: AdbHub, listing: PhoneListing, model: str, minutes: floa
     if on_step:
         on_step(Msg("Phone unplugged. Plug it back in after {minutes} minutes.",
                     {"minutes": _plain(minutes)}))
-    wait_back = return_timeout if return_timeout is not None else (minutes + 30) * 60
+    test_seconds = minutes * 60.0 / scale  # on this computer's clock
+    # The test runs on the battery's clock; the 30 minutes' grace to plug it back are the
+    # volunteer's (the same on a simulated phone).
+    wait_back = return_timeout if return_timeout is not None else test_seconds + 30 * 60
     same = same_phone_back(listing, model)
+
+    def away_tick(seconds_left: float) -> None:
+        if not on_wait:
+            return
+        until_replug = test_seconds - (clock() - unplugged_at)
+        if until_replug > 0:
+            on_wait(Msg("Keep the phone unplugged, screen on; plug it back in when the time "
+                        "is up."), until_replug)
+        else:
+            on_wait(Msg("Time is up: plug the phone back in now."), seconds_left)
+
     back, back_at = _wait(
         hub, lambda phones: next((p for p in phones
                                   if same(p) and p.transport_id not in present_then), None),
-        wait_back, clock, sleep, interval)
+        wait_back, clock, sleep, interval, away_tick)
     if not isinstance(back, PhoneListing):
         raise DrainTestError(Msg("The phone did not come back within {minutes} minutes. Plug "
                                  "it in, unlock it, and run the drain test again.",
@@ -111,7 +150,7 @@ def run_drain_test(hub: AdbHub, listing: PhoneListing, model: str, minutes: floa
     link2 = hub.link(back)
     level_end = read_level(link2)
     restored = _restore(link2, old_timeout)
-    away_minutes = round((back_at - unplugged_at) / 60.0, 2)
+    away_minutes = round((back_at - unplugged_at) * scale / 60.0, 2)
     return DrainOutcome(DrainTest(level_start, level_end, away_minutes), restored), back
 
 

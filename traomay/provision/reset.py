@@ -66,11 +66,17 @@ def google_account_count(link: ShellRunner) -> int | None:
     return count
 
 
+OnStep = Callable[[Msg], None]  # an instruction for the volunteer, once
+OnWait = Callable[[Msg, float], None]  # what is awaited and the seconds left: a countdown
+
+
 def reset_phone(hub: AdbHub, link: PhoneLink, identity: Identity, *, force: bool = False,
-                come_back_timeout: float = 600.0,
-                on_wait: Callable[[Msg], None] | None = None) -> ResetOutcome:
+                come_back_timeout: float = 600.0, on_step: OnStep | None = None,
+                on_wait: OnWait | None = None) -> ResetOutcome:
     """Refuse an unsafe reset (ResetRefused), else reset and wait for the phone to come
-    back on a new transport; DeviceTimeout when it does not."""
+    back on a new transport; DeviceTimeout when it does not. ``on_step`` gets the
+    instructions (the Settings steps on Android 9 and older), ``on_wait(msg,
+    seconds_left)`` says what is awaited while waiting."""
     google = google_account_count(link)
     if google is None:
         raise ResetRefused(Msg("Could not read the accounts on this phone; reset refused. "
@@ -81,16 +87,17 @@ def reset_phone(hub: AdbHub, link: PhoneLink, identity: Identity, *, force: bool
             "Google > Remove account. A reset that skips this can lock the phone for its next "
             "owner (Factory Reset Protection). Use --force only if the donor cannot be reached."))
     if (identity.sdk or 0) >= 29:
-        outcome = _testharness_reset(hub, link, identity, come_back_timeout, on_wait)
+        outcome = _testharness_reset(hub, link, identity, come_back_timeout, on_step, on_wait)
     else:
-        outcome = _manual_reset(hub, link.listing, identity, come_back_timeout, on_wait)
+        outcome = _manual_reset(hub, link.listing, identity, come_back_timeout, on_step,
+                                on_wait)
     outcome.google_before = google
     outcome.forced = google > 0
     return outcome
 
 
 def _testharness_reset(hub: AdbHub, link: PhoneLink, identity: Identity, timeout: float,
-                       on_wait: Callable[[Msg], None] | None) -> ResetOutcome:
+                       on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
     result = link.shell("cmd testharness enable", timeout=30.0)
     if "lock screen" in result.output.lower():
         raise ResetRefused(Msg(
@@ -99,39 +106,65 @@ def _testharness_reset(hub: AdbHub, link: PhoneLink, identity: Identity, timeout
     if result.exit_code not in (0, None):
         raise ResetRefused(Msg("The phone refused the reset (exit code {code}).",
                                {"code": result.exit_code}), detail=result.output[:400])
-    if on_wait:
-        on_wait(Msg("The phone is erasing and restarting; leave it plugged in."))
-    return _come_back(hub, link.listing, identity, timeout, "testharness")
+    if on_step:
+        on_step(Msg("The phone is erasing and restarting; leave it plugged in."))
+    return _come_back(hub, link.listing, identity, timeout, "testharness", on_wait)
 
 
 def _manual_reset(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
-                  on_wait: Callable[[Msg], None] | None) -> ResetOutcome:
-    if on_wait:
+                  on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
+    if on_step:
         for step in MANUAL_RESET_STEPS:
-            on_wait(step)
-    return _come_back(hub, listing, identity, timeout, "manual")
+            on_step(step)
+    return _come_back(hub, listing, identity, timeout, "manual", on_wait)
 
 
 def _come_back(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
-               method: str) -> ResetOutcome:
-    back = wait_back(hub, listing, identity.model, timeout)
+               method: str, on_wait: OnWait | None = None) -> ResetOutcome:
+    back = wait_back(hub, listing, identity.model, timeout, on_wait=on_wait,
+                     by_hand=method == "manual")
     link = hub.link(back)
     after = identify(link, adb_serial=back.serial)
     return ResetOutcome(method, back, after, google_account_count(link))
 
 
-def wait_back(hub: AdbHub, listing: PhoneListing, model: str, timeout: float) -> PhoneListing:
+def wait_back(hub: AdbHub, listing: PhoneListing, model: str, timeout: float, *,
+              on_wait: OnWait | None = None, by_hand: bool = False,
+              interval: float = 0.2) -> PhoneListing:
     """Wait until the phone has left adb's list and come back ready on a NEW transport (a
     reboot always gives a new transport id, so the old one can never be mistaken for the
-    phone being back). Matched by adb serial and model."""
+    phone being back). Matched by adb serial and model. ``by_hand``: the volunteer erases
+    the phone in Settings (Android 9 and older), so the messages say what they do next."""
     started = time.monotonic()
+    leaving = (Msg("Waiting for the erase to start: do the steps above in Settings (the phone "
+                   "leaves the list when it restarts).") if by_hand else
+               Msg("Waiting for the phone to restart."))
     poll_until(lambda: any(p.transport_id == listing.transport_id and p.ready
                            for p in hub.list_phones()),
-               lambda still_there: not still_there, timeout, 0.2)
+               lambda still_there: not still_there, timeout, interval,
+               on_wait=(lambda _v, left: on_wait(leaving, left)) if on_wait else None)
     same = same_phone_back(listing, model)
+    coming = (Msg("Waiting for the phone to come back: finish the setup screens without "
+                  "an account, turn USB debugging on again, plug it in and tap Allow.")
+              if by_hand else Msg("Waiting for the phone to come back after the erase."))
+    asking = Msg("The phone is back and asks \"Allow USB debugging?\": unlock it and tap "
+                 "Allow.")
+
+    def read() -> tuple[PhoneListing | None, bool]:
+        phones = hub.list_phones()
+        found = next((p for p in phones if same(p)
+                      and p.transport_id != listing.transport_id), None)
+        waiting = any(p.serial == listing.serial and p.state == "unauthorized"
+                      for p in phones)
+        return found, waiting
+
+    def tick(value: tuple[PhoneListing | None, bool], left: float) -> None:
+        if on_wait:
+            on_wait(asking if value[1] else coming, left)
+
     left = max(0.0, timeout - (time.monotonic() - started))
-    back = hub.wait_for(lambda p: same(p) and p.transport_id != listing.transport_id,
-                        timeout=left)
+    polled = poll_until(read, lambda v: v[0] is not None, left, interval, on_wait=tick)
+    back = polled.value[0]
     if back is None:
         raise DeviceTimeout(Msg("The phone did not come back after the reset within {s} s. "
                                 "Check that it restarted and that USB debugging is on.",

@@ -164,7 +164,8 @@ class PhoneSession:
         return self.inspect(["accounts"], kind="recheck", active=False).results[0]
 
     def reset(self, *, force: bool = False, timeout: float = 900.0,
-              on_wait: Callable[[Msg], None] | None = None) -> ResetOutcome:
+              on_step: Callable[[Msg], None] | None = None,
+              on_wait: Callable[[Msg, float], None] | None = None) -> ResetOutcome:
         """Safe factory reset, followed through the reboot. Afterwards this session talks
         to the phone on its new transport (the same phone, found by its device key)."""
         if force:
@@ -172,7 +173,7 @@ class PhoneSession:
                                      {"risk": "frp_lock_possible"})
         before = self.listing
         outcome = reset_phone(self.hub, self.link, self.identity, force=force,
-                              come_back_timeout=timeout, on_wait=on_wait)
+                              come_back_timeout=timeout, on_step=on_step, on_wait=on_wait)
         self._relink(outcome.listing_after, outcome.identity_after)
         self.inventory.add_event(self.device_id, "reset", {
             "method": outcome.method, "forced": outcome.forced,

@@ -32,10 +32,12 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traomay.simulator.actions import ACTIONS, ActionOutcome, perform
-from traomay.simulator.hub import SimulatedHub
+
+if TYPE_CHECKING:  # 'traomay sim do' (the client side) needs none of the wire side
+    from traomay.simulator.hub import SimulatedHub
 
 MAX_REQUEST_BYTES = 64 * 1024
 STATE_DIR_ENV = "TRAOMAY_SIM_STATE_DIR"  # tests and unusual setups may point elsewhere

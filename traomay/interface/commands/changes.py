@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from traomay.core.i18n import _
-from traomay.core.msg import Msg
+from traomay.core.msg import N_, Msg
 from traomay.core.results import Status
-from traomay.interface.app import PHONE_HELP, app, phone_session
+from traomay.interface.app import JSON_HELP, MANIFEST_HELP, PHONE_HELP, app, phone_session
 from traomay.interface.commands.manifest import say_apk_help
 from traomay.interface.commands.phones import device_json
 
@@ -22,12 +22,12 @@ INSTALL_STATUS_LABELS = {
 }
 
 
-@app.command()
+@app.command(help=N_("Is the previous owner's Google account gone? (Counts only; names "
+                     "are never shown.)"))
 def accounts(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Is the previous owner's Google account gone? (Counts only; names are never shown.)"""
     from traomay.interface import render as ui
 
     with phone_session(phone) as session:
@@ -40,16 +40,15 @@ def accounts(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_("Factory-reset a phone safely and follow it until it comes back."))
 def reset(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     force: Annotated[bool, typer.Option(
-        "--force", help="Reset even with a Google account on the phone (risk: the phone may "
-        "stay locked for its next owner). Recorded in the inventory.")] = False,
-    timeout: Annotated[int, typer.Option("--timeout", min=1, help="Seconds to wait for the "
-                                                                  "phone to come back.")] = 900,
+        "--force", help=N_("Reset even with a Google account on the phone (risk: the phone may "
+        "stay locked for its next owner). Recorded in the inventory."))] = False,
+    timeout: Annotated[int, typer.Option("--timeout", min=1, help=N_("Seconds to wait for the "
+                                                                  "phone to come back."))] = 900,
 ) -> None:
-    """Factory-reset a phone safely and follow it until it comes back."""
     from traomay.interface import render as ui
 
     con = ui.console()
@@ -59,8 +58,13 @@ def reset(
                                 "owner may be locked out by Factory Reset Protection. This is "
                                 "recorded."), "bold yellow"))
         before = session.name
-        outcome = session.reset(force=force, timeout=float(timeout),
-                                on_wait=lambda m: ui.say(m, "cyan"))
+        with ui.stopped_by_ctrl_c(Msg(
+                "Stopped. Nothing was recorded for this phone; its inventory record is kept. "
+                "If the phone is erasing, let it finish, then run: traomay accounts {name}",
+                {"name": phone})), ui.Countdown() as countdown:
+            outcome = session.reset(force=force, timeout=float(timeout),
+                                    on_step=lambda m: countdown.say(m, "cyan"),
+                                    on_wait=countdown)
         con.print(ui.line(_("Reset done ({method}). Google accounts on the phone now: {n}.")
                           .format(method=outcome.method, n=outcome.accounts_after),
                           "bold green"))
@@ -71,13 +75,13 @@ def reset(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_(
+    "Install the apps of apk_manifest.yaml (VNeID, Bình Dương Số, ...) on a phone."))
 def install(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    manifest: Annotated[Path | None, typer.Option("--manifest", help="apk_manifest.yaml")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help=MANIFEST_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Install the apps of apk_manifest.yaml (VNeID, Bình Dương Số, ...) on a phone."""
     from traomay.interface import render as ui
 
     with phone_session(phone, manifest=manifest) as session:
@@ -101,14 +105,15 @@ def install(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_(
+    "Before hand-over: restore what a normal owner expects (updates on, USB debugging off)."))
 def finalize(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    keep_adb: Annotated[bool, typer.Option("--keep-adb", help="Leave USB debugging on.")] = False,
+    keep_adb: Annotated[bool, typer.Option("--keep-adb",
+                                           help=N_("Leave USB debugging on."))] = False,
     force: Annotated[bool, typer.Option(
-        "--force", help="Finalize even though the phone has not passed.")] = False,
+        "--force", help=N_("Finalize even though the phone has not passed."))] = False,
 ) -> None:
-    """Before hand-over: restore what a normal owner expects (updates on, USB debugging off)."""
     from traomay.interface import render as ui
     from traomay.provision.finalize import FINALIZE_LABELS
 

@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from traomay.core.i18n import _, render
-from traomay.interface.app import PHONE_HELP, app, hub, open_inventory, phone_session
+from traomay.core.msg import N_
+from traomay.interface.app import (
+    CRITERIA_HELP,
+    JSON_HELP,
+    PHONE_HELP,
+    app,
+    hub,
+    open_inventory,
+    phone_session,
+)
 from traomay.interface.commands.phones import device_json
 
 
@@ -58,25 +67,24 @@ def _run(phone: str, only: str | None, kind: str, criteria: Path | None,
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_("Run the checks on one phone and record the results."))
 def inspect(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    only: Annotated[str | None, typer.Option("--only", help="e.g. battery,camera")] = None,
-    criteria: Annotated[Path | None, typer.Option("--criteria")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    only: Annotated[str | None, typer.Option(
+        "--only", help=N_("Only these checks, e.g. battery,camera."))] = None,
+    criteria: Annotated[Path | None, typer.Option("--criteria", help=CRITERIA_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Run the checks on one phone and record the results."""
     _run(phone, only, "inspect", criteria, as_json)
 
 
-@app.command()
+@app.command(help=N_("Rerun only some checks (after a repair, a charge, a SIM swap)."))
 def recheck(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    only: Annotated[str, typer.Option("--only", help="Checks to rerun, e.g. battery,gps")],
-    criteria: Annotated[Path | None, typer.Option("--criteria")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    only: Annotated[str, typer.Option("--only", help=N_("Checks to rerun, e.g. battery,gps"))],
+    criteria: Annotated[Path | None, typer.Option("--criteria", help=CRITERIA_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Rerun only some checks (after a repair, a charge, a SIM swap)."""
     _run(phone, only, "recheck", criteria, as_json)
 
 
@@ -90,14 +98,13 @@ class Back(str, Enum):
     bulging = "bulging"
 
 
-@app.command()
+@app.command(help=N_("Record the appearance check a person made (screen, back cover)."))
 def attest(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     screen: Annotated[Screen, typer.Option("--screen", case_sensitive=False)],
     back: Annotated[Back, typer.Option("--back", case_sensitive=False)],
-    by: Annotated[str, typer.Option("--by", help="Who looked at the phone.")],
+    by: Annotated[str, typer.Option("--by", help=N_("Who looked at the phone."))],
 ) -> None:
-    """Record the appearance check a person made (screen, back cover)."""
     from traomay.core.errors import UsageError
     from traomay.core.msg import Msg
 
@@ -111,12 +118,12 @@ def attest(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_(
+    "Why a phone passed or failed: one line per criterion with its evidence and date."))
 def explain(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Why a phone passed or failed: one line per criterion with its evidence and date."""
     from traomay.interface import render as ui
     from traomay.inventory.verdict import compute_verdict
     from traomay.provision.names import device_id_for, parse_name
@@ -148,18 +155,18 @@ def explain(
         name=ui.for_terminal(record.get("marketing_name") or record.get("model")),
         serial=ui.for_terminal(record.get("serial")), id=device_id)
     con.print(ui.table(title, [_("Criterion"), _("Result"), _("Evidence"), _("Date (UTC)")],
-                       rows))
+                       rows, narrow_drop=(3,)))
     con.print(ui.line(_("Verdict: ") + _(verdict.verdict.upper()),
                       ui.STATUS_STYLE.get(verdict.verdict, "")))
 
 
-@app.command()
+@app.command(help=N_(
+    "The thresholds in force: every check's values, which ones differ from the defaults, "
+    "and any campaign rule the file acknowledges weakening."))
 def criteria(
-    path: Annotated[Path | None, typer.Option("--criteria", help="criteria.yaml")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    path: Annotated[Path | None, typer.Option("--criteria", help=CRITERIA_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """The thresholds in force: every check's values, which ones differ from the defaults,
-    and any campaign rule the file acknowledges weakening."""
     from traomay.checks.criteria import active_criteria, find_criteria_file
     from traomay.core.errors import BadInputError
     from traomay.core.msg import Msg

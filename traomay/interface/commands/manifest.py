@@ -9,7 +9,7 @@ import typer
 
 from traomay.core.i18n import _
 from traomay.core.msg import N_
-from traomay.interface.app import app
+from traomay.interface.app import MANIFEST_HELP, app
 
 FILE_STATUS_LABELS = {
     "ok": N_("OK"),
@@ -21,7 +21,7 @@ FILE_STATUS_LABELS = {
     "wrong_app": N_("wrong app"),
 }
 
-manifest_app = typer.Typer(no_args_is_help=True, help="apk_manifest.yaml: pin and check apps.")
+manifest_app = typer.Typer(no_args_is_help=True, help=N_("apk_manifest.yaml: pin and check apps."))
 app.add_typer(manifest_app, name="manifest")
 
 
@@ -49,17 +49,17 @@ def say_apk_help(manifest: object) -> None:
         con.print(ui.msg_cell(line, "yellow"), soft_wrap=True)
 
 
-@manifest_app.command("pin")
+@manifest_app.command("pin", help=N_(
+    "Read package, version, minimum Android, ABIs and signer from the APK; write the entry."))
 def pin_cmd(
-    apks: Annotated[list[Path], typer.Argument(help="APK file(s) of ONE app (base + splits)")],
-    name: Annotated[str | None, typer.Option("--name", help="Entry to fill, e.g. "
-                                                              "\"Bình Dương Số\"")] = None,
-    manifest: Annotated[Path | None, typer.Option("--manifest")] = None,
+    apks: Annotated[list[Path], typer.Argument(help=N_("APK file(s) of ONE app (base + splits)"))],
+    name: Annotated[str | None, typer.Option("--name", help=N_("Entry to fill, e.g. "
+                                                              "\"Bình Dương Số\""))] = None,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help=MANIFEST_HELP)] = None,
     new_signer: Annotated[bool, typer.Option(
-        "--new-signer", help="Allow a signer different from the one already pinned (only "
-        "after the district confirmed the publisher's new key)")] = False,
+        "--new-signer", help=N_("Allow a signer different from the one already pinned (only "
+        "after the district confirmed the publisher's new key)"))] = False,
 ) -> None:
-    """Read package, version, minimum Android, ABIs and signer from the APK; write the entry."""
     from traomay.apps.manifest import pin
     from traomay.core.msg import Msg
     from traomay.interface import render as ui
@@ -79,11 +79,11 @@ def pin_cmd(
     ui.say(Msg("Written to {file}.", {"file": str(path)}), "green")
 
 
-@manifest_app.command("check")
+@manifest_app.command("check", help=N_(
+    "Verify every APK file: present, same SHA-256, same signer, same package and version."))
 def check_cmd(
-    manifest: Annotated[Path | None, typer.Option("--manifest")] = None,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help=MANIFEST_HELP)] = None,
 ) -> None:
-    """Verify every APK file: present, same SHA-256, same signer, same package and version."""
     from traomay.apps.manifest import check, load_manifest
     from traomay.core.msg import Msg
     from traomay.interface import render as ui

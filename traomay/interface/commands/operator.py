@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from traomay.core.i18n import _
-from traomay.core.msg import Msg
+from traomay.core.msg import N_, Msg
 from traomay.interface.app import PHONE_HELP, app, phone_session
 from traomay.interface.commands.checks import show_inspection
 
@@ -52,18 +52,19 @@ def grid_view(grid: Any, seconds_left: float | None = None) -> Any:
     return Group(Text(title, style="bold"), table)
 
 
-@app.command("touch-test")
+@app.command("touch-test", help=N_(
+    "Touch grid test: drag a finger over the whole screen until every square is green."))
 def touch_test(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     cols: Annotated[int, typer.Option("--cols", min=1, max=20)] = 4,
     rows: Annotated[int, typer.Option("--rows", min=1, max=30)] = 7,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds.")] = 120.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1,
+                                           help=N_("Seconds to wait."))] = 120.0,
     show_touches: Annotated[bool, typer.Option(
-        "--show-touches/--no-show-touches", help="Pointer location on the phone.")] = True,
+        "--show-touches/--no-show-touches", help=N_("Pointer location on the phone."))] = True,
     failed: Annotated[bool, typer.Option(
-        "--failed", help="Record a fault you saw (dead or ghost-touching area).")] = False,
+        "--failed", help=N_("Record a fault you saw (dead or ghost-touching area)."))] = False,
 ) -> None:
-    """Touch grid test: drag a finger over the whole screen until every square is green."""
     from rich.live import Live
 
     from traomay.checks.touch_grid import GridResult
@@ -79,7 +80,9 @@ def touch_test(
         ui.say(Msg("Drag a finger slowly over the whole screen, row by row, until every "
                    "square below is green. Stop with Ctrl-C."))
         started = time.monotonic()
-        with Live(console=ui.console(), refresh_per_second=8, transient=False) as live:
+        with ui.stopped_by_ctrl_c(Msg("Stopped. Nothing was recorded for this phone; its "
+                                      "inventory record is kept.")), \
+                Live(console=ui.console(), refresh_per_second=8, transient=False) as live:
             def show(grid: Any) -> None:
                 live.update(grid_view(grid, timeout - (time.monotonic() - started)))
 
@@ -103,19 +106,21 @@ class Confirm(str, Enum):
     no = "no"
 
 
-@app.command("call-test")
+@app.command("call-test", help=N_(
+    "Incoming-call test: call this phone from another phone; it passes when it rings."))
 def call_test(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds.")] = 90.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=1,
+                                           help=N_("Seconds to wait."))] = 90.0,
     confirm: Annotated[Confirm | None, typer.Option(
         "--confirm", case_sensitive=False,
-        help="What you saw: 'no' (you called and it did not ring) always; 'yes' only for a "
-        "phone whose call state cannot be read. Needs --by.")] = None,
-    by: Annotated[str, typer.Option("--by", help="Who called and watched the phone.")] = "",
+        help=N_("What you saw: 'no' (you called and it did not ring) always; 'yes' only for a "
+        "phone whose call state cannot be read. Needs --by."))] = None,
+    by: Annotated[str, typer.Option("--by", help=N_("Who called and watched the phone."))] = "",
     show_number: Annotated[bool, typer.Option(
-        "--show-number", help="Show the SIM's whole number, not only its last digits.")] = False,
+        "--show-number",
+        help=N_("Show the SIM's whole number, not only its last digits."))] = False,
 ) -> None:
-    """Incoming-call test: call this phone from another phone; it passes when it rings."""
     from traomay.core.errors import UsageError
     from traomay.interface import render as ui
     from traomay.probes import call as ct
@@ -147,7 +152,11 @@ def call_test(
             ui.say(Msg("Call this phone now from another phone, using the number of the SIM you "
                        "put in (network {network}). Waiting up to {s} s for it to ring.",
                        {"network": network, "s": int(timeout)}), "bold")
-        outcome = ct.run_call_test(session.link, timeout)
+        with ui.stopped_by_ctrl_c(Msg("Stopped. Nothing was recorded for this phone; its "
+                                      "inventory record is kept.")), \
+                ui.Countdown() as countdown:
+            outcome = ct.run_call_test(session.link, timeout, on_poll=lambda elapsed: countdown(
+                Msg("Waiting for the phone to ring."), timeout - elapsed))
         if not outcome.rang:
             # Nobody may have called: a timeout is not evidence that the phone cannot ring.
             ui.say(Msg("No ring within {s} s; nothing was recorded. Run the test again and "
@@ -161,22 +170,33 @@ def call_test(
 
 # -- battery-test ----------------------------------------------------------------------------
 
-@app.command("battery-test")
+@app.command("battery-test", help=N_(
+    "Timed drain test: unplug the phone for N minutes with the screen on, plug it back."))
 def battery_test(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
     minutes: Annotated[float, typer.Option("--minutes", min=0.01,
-                                           help="How long the phone stays unplugged.")] = 30,
+                                           help=N_("How long the phone stays unplugged."))] = 30,
     leave_timeout: Annotated[float, typer.Option(
-        "--unplug-within", min=1, help="Seconds to wait for the unplug.")] = 300.0,
+        "--unplug-within", min=1, help=N_("Seconds to wait for the unplug."))] = 300.0,
 ) -> None:
-    """Timed drain test: unplug the phone for N minutes with the screen on, plug it back."""
     from traomay.interface import render as ui
     from traomay.probes import drain as dt
 
     with phone_session(phone) as session:
-        outcome, back = dt.run_drain_test(session.hub, session.listing, session.identity.model,
-                                          minutes, leave_timeout=leave_timeout,
-                                          on_step=ui.say)
+        scale = _simulated_time_scale(session.hub.port, session.listing.serial)
+        if scale != 1.0:
+            ui.say(Msg("Simulated phone: its battery clock runs {scale}× faster, so {minutes} "
+                       "minutes take {seconds} s here.",
+                       {"scale": format(scale, "g"), "minutes": format(minutes, "g"),
+                        "seconds": round(minutes * 60 / scale)}), "dim")
+        with ui.stopped_by_ctrl_c(Msg(
+                "Stopped. Nothing was recorded for this phone; its inventory record is kept. "
+                "If the screen stays on, set the screen timeout back in Settings > Display.")), \
+                ui.Countdown() as countdown:
+            outcome, back = dt.run_drain_test(
+                session.hub, session.listing, session.identity.model, minutes,
+                leave_timeout=leave_timeout, on_step=countdown.say, on_wait=countdown,
+                time_scale=scale)
         test = outcome.test
         ui.say(Msg("Battery level went {start}% → {end}%, in {minutes} minutes.",
                    {"start": test.level_start, "end": test.level_end, "minutes": test.minutes}))
@@ -186,6 +206,20 @@ def battery_test(
         session.follow(back)
         result = _record(session, "battery", test)
     _exit_for(result)
+
+
+def _simulated_time_scale(adb_port: int, serial: str) -> float:
+    """How much faster the battery clock of a phone of a running ``traomay sim`` runs
+    (``--time-scale``); 1.0 for every other phone, real phones above all."""
+    try:
+        from traomay.simulator.control import ControlUnavailable, read_state
+
+        state = read_state(adb_port)
+    except (ImportError, ControlUnavailable, OSError):
+        return 1.0
+    if state is None or serial not in state.addresses:
+        return 1.0
+    return max(1.0, state.time_scale)
 
 
 # -- decide ----------------------------------------------------------------------------------
@@ -199,15 +233,16 @@ class Decision(str, Enum):
     reject = "reject"
 
 
-@app.command()
+@app.command(help=N_("Record a person's decision on a check that needs one (a phone of "
+                     "doubtful origin)."))
 def decide(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    check: Annotated[Decidable, typer.Argument(help="origin")],
-    decision: Annotated[Decision, typer.Argument(case_sensitive=False, help="accept | reject")],
-    by: Annotated[str, typer.Option("--by", help="Who decided.")],
-    note: Annotated[str, typer.Option("--note", help="Why (what you looked at).")] = "",
+    check: Annotated[Decidable, typer.Argument(help=N_("The check to decide: origin."))],
+    decision: Annotated[Decision, typer.Argument(case_sensitive=False,
+                                                 help=N_("accept or reject."))],
+    by: Annotated[str, typer.Option("--by", help=N_("Who decided."))],
+    note: Annotated[str, typer.Option("--note", help=N_("Why (what you looked at)."))] = "",
 ) -> None:
-    """Record a person's decision on a check that needs one (a phone of doubtful origin)."""
     from traomay.core.errors import UsageError
 
     if not by.strip():

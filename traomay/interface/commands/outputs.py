@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from traomay.core.i18n import _
-from traomay.core.msg import Msg
+from traomay.core.msg import N_, Msg
 from traomay.interface import app as cli
-from traomay.interface.app import PHONE_HELP, app, hub, open_inventory, phone_session
+from traomay.interface.app import app, hub, open_inventory, phone_session
 
 if TYPE_CHECKING:
     from traomay.core.campaign import Campaign, CampaignFolder
@@ -74,17 +74,17 @@ def _wrote(path: Path) -> None:
 
 
 # -- list ---------------------------------------------------------------------------------
-@app.command("list")
+@app.command("list", help=N_(
+    "The inventory in the terminal: each phone's stage, verdict and donor unit."))
 def list_phones(
     status: Annotated[Status, typer.Option("--status", case_sensitive=False,
-                                           help="passed | failed | incomplete | all")
+                                           help=N_("passed | failed | incomplete | all"))
                       ] = Status.all,
-    since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD: phones seen or "
-                                                              "received since that day")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Newest N phones; 0: all.")
+    since: Annotated[str | None, typer.Option("--since", help=N_("YYYY-MM-DD: phones seen or "
+                                                              "received since that day"))] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help=N_("Newest N phones; 0: all."))
                      ] = 50,
 ) -> None:
-    """The inventory in the terminal: each phone's stage, verdict and donor unit."""
     from traomay.interface import render as ui
     from traomay.outputs import export
     from traomay.outputs.export import Selection, as_dicts, count_all, parse_since, rows
@@ -144,26 +144,27 @@ def _plain_list(title: str, headers: list[str], found: list[dict]) -> None:
 
 
 # -- intake -------------------------------------------------------------------------------
-@app.command()
+@app.command(help=N_(
+    "Record who gave a phone, for which donor unit, when and in what condition, and write the"
+    " receipt (mẫu số 1) as a PDF."))
 def intake(
-    phone: Annotated[str | None, typer.Argument(help=PHONE_HELP + "; none with --manual")
+    phone: Annotated[str | None, typer.Argument(help=N_(
+        "t:N, id:N, or the phone's serial (see 'traomay devices'); none with --manual"))
                      ] = None,
-    donor: Annotated[str, typer.Option("--donor", help="Who gave the phone.")] = "",
-    unit: Annotated[str, typer.Option("--unit", help="Donor unit (one of campaign.yaml's).")
+    donor: Annotated[str, typer.Option("--donor", help=N_("Who gave the phone."))] = "",
+    unit: Annotated[str, typer.Option("--unit", help=N_("Donor unit (one of campaign.yaml's)."))
                     ] = "",
-    donor_phone: Annotated[str, typer.Option("--phone", help="The donor's phone number.")
+    donor_phone: Annotated[str, typer.Option("--phone", help=N_("The donor's phone number."))
                            ] = "",
-    note: Annotated[str, typer.Option("--note", help="Condition, remarks.")] = "",
-    by: Annotated[str, typer.Option("--by", help="Who received the phone.")] = "",
-    manual: Annotated[bool, typer.Option("--manual", help="A phone without adb (iPhone, does "
-                                                          "not power on): entered by hand.")
+    note: Annotated[str, typer.Option("--note", help=N_("Condition, remarks."))] = "",
+    by: Annotated[str, typer.Option("--by", help=N_("Who received the phone."))] = "",
+    manual: Annotated[bool, typer.Option("--manual", help=N_("A phone without adb (iPhone, does "
+                                                          "not power on): entered by hand."))
                       ] = False,
-    brand: Annotated[str, typer.Option("--brand", help="With --manual.")] = "",
-    model: Annotated[str, typer.Option("--model", help="With --manual.")] = "",
-    imei: Annotated[str, typer.Option("--imei", help="With --manual (dial *#06#).")] = "",
+    brand: Annotated[str, typer.Option("--brand", help=N_("With --manual."))] = "",
+    model: Annotated[str, typer.Option("--model", help=N_("With --manual."))] = "",
+    imei: Annotated[str, typer.Option("--imei", help=N_("With --manual (dial *#06#)."))] = "",
 ) -> None:
-    """Record who gave a phone, for which donor unit, when and in what condition, and
-    write the receipt (mẫu số 1) as a PDF."""
     from traomay.core.errors import UsageError
     from traomay.inventory.intake import Donation, ManualPhone
     from traomay.outputs.receipt import take_in, take_in_manual
@@ -201,19 +202,20 @@ def intake(
 
 
 # -- certificate --------------------------------------------------------------------------
-@app.command()
+@app.command(help=N_(
+    "A5 certificate (PDF, Vietnamese) for a phone that passed, a failure report for one that "
+    "failed; 'certificate verify FILE-or-QR-TEXT' says genuine, forged or revoked."))
 def certificate(
     phone: Annotated[str | None, typer.Argument(
-        help=PHONE_HELP + "; or 'verify' followed by a certificate PDF or its QR text")] = None,
+        help=N_("t:N, id:N, or the phone's serial (see 'traomay devices'); or 'verify' "
+                "followed by a certificate PDF or its QR text"))] = None,
     code: Annotated[str | None, typer.Argument(
-        metavar="[CODE]", help="With verify: the PDF or the QR text.")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="FILE.pdf (one "
-                                                "phone) or a folder (--all-passed).")] = None,
-    all_passed: Annotated[bool, typer.Option("--all-passed", help="A certificate for every "
-                                                                  "phone that passed.")] = False,
+        metavar="[CODE]", help=N_("With verify: the PDF or the QR text."))] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=N_("FILE.pdf (one "
+                                                "phone) or a folder (--all-passed)."))] = None,
+    all_passed: Annotated[bool, typer.Option("--all-passed", help=N_("A certificate for every "
+                                                                  "phone that passed."))] = False,
 ) -> None:
-    """A5 certificate (PDF, Vietnamese) for a phone that passed, a failure report for one
-    that failed; 'certificate verify FILE-or-QR-TEXT' says genuine, forged or revoked."""
     from traomay.core.errors import UsageError
     from traomay.interface import render as ui
     from traomay.outputs import certificate as cert
@@ -260,7 +262,7 @@ def certificate(
 
 
 # -- export -------------------------------------------------------------------------------
-export_app = typer.Typer(no_args_is_help=True, help="The inventory as CSV (Excel) or JSON.")
+export_app = typer.Typer(no_args_is_help=True, help=N_("The inventory as CSV (Excel) or JSON."))
 app.add_typer(export_app, name="export")
 
 
@@ -277,43 +279,42 @@ def _export(kind: str, output: Path, status: Status, since: str | None,
     _wrote(output)
 
 
-OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="The file to write.")]
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help=N_("The file to write."))]
 StatusOpt = Annotated[Status, typer.Option("--status", case_sensitive=False,
-                                           help="passed | failed | incomplete | all")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD")]
+                                           help=N_("passed | failed | incomplete | all"))]
+SinceOpt = Annotated[str | None, typer.Option("--since", help=N_("YYYY-MM-DD"))]
 PersonalOpt = Annotated[bool, typer.Option(
-    "--personal", help="Add personal data (the donor's name and phone number). Only when the "
-    "district asks for it.")]
+    "--personal", help=N_("Add personal data (the donor's name and phone number). Only when the "
+    "district asks for it."))]
 
 
-@export_app.command("csv")
+@export_app.command("csv", help=N_(
+    "CSV for Excel (UTF-8 with BOM); the columns are listed in the README."))
 def export_csv(output: OutputOpt, status: StatusOpt = Status.all, since: SinceOpt = None,
                personal: PersonalOpt = False) -> None:
-    """CSV for Excel (UTF-8 with BOM); the columns are listed in the README."""
     _export("csv", output, status, since, personal)
 
 
-@export_app.command("json")
+@export_app.command("json", help=N_("JSON with the same fields as the CSV."))
 def export_json(output: OutputOpt, status: StatusOpt = Status.all, since: SinceOpt = None,
                 personal: PersonalOpt = False) -> None:
-    """JSON with the same fields as the CSV."""
     _export("json", output, status, since, personal)
 
 
 # -- report -------------------------------------------------------------------------------
-report_app = typer.Typer(no_args_is_help=True, help="Reports to the district.")
+report_app = typer.Typer(no_args_is_help=True, help=N_("Reports to the district."))
 app.add_typer(report_app, name="report")
 
 
-@report_app.command("weekly")
+@report_app.command("weekly", help=N_(
+    "The weekly report (mẫu 3): per donor unit, received, passed, failed, provisioned and "
+    "handed over against its quota; CSV and PDF."))
 def report_weekly(
-    week: Annotated[str | None, typer.Option("--week", help="YYYY-Www, e.g. 2024-W26 "
-                                                            "(default: this week)")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Folder (default: the "
-                                                "campaign's outputs folder).")] = None,
+    week: Annotated[str | None, typer.Option("--week", help=N_("YYYY-Www, e.g. 2024-W26 "
+                                                            "(default: this week)"))] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=N_("Folder (default: the "
+                                                "campaign's outputs folder)."))] = None,
 ) -> None:
-    """The weekly report (mẫu 3): per donor unit, received, passed, failed, provisioned and
-    handed over against its quota; CSV and PDF."""
     from traomay.interface import render as ui
     from traomay.outputs.report import write_weekly
 
@@ -331,17 +332,18 @@ def report_weekly(
 
 
 # -- inventory ----------------------------------------------------------------------------
-inventory_app = typer.Typer(no_args_is_help=True, help="Merge stations' inventories; check one.")
+inventory_app = typer.Typer(no_args_is_help=True, help=N_(
+    "Merge stations' inventories; check one."))
 app.add_typer(inventory_app, name="inventory")
 
 
-@inventory_app.command("merge")
+@inventory_app.command("merge", help=N_(
+    "Bring another station's records in: the same phone stays one phone, merging twice is "
+    "merging once, every event keeps its station; conflicting verdicts are listed."))
 def inventory_merge(
-    other: Annotated[Path, typer.Argument(help="Another station's inventory (.sqlite) of the "
-                                               "same campaign.")],
+    other: Annotated[Path, typer.Argument(help=N_("Another station's inventory (.sqlite) of the "
+                                               "same campaign."))],
 ) -> None:
-    """Bring another station's records in: the same phone stays one phone, merging twice is
-    merging once, every event keeps its station; conflicting verdicts are listed."""
     from traomay.interface import render as ui
     from traomay.inventory.merge import merge
 
@@ -364,9 +366,9 @@ def inventory_merge(
                    "kept.", {"id": device_id}), "yellow")
 
 
-@inventory_app.command("check")
+@inventory_app.command("check", help=N_(
+    "Check the inventory's integrity: SQLite's own check and traomay's rules."))
 def inventory_check() -> None:
-    """Check the inventory's integrity: SQLite's own check and traomay's rules."""
     from traomay.interface import render as ui
     from traomay.inventory.integrity import check
 

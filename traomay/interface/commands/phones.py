@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from traomay.core.i18n import _
-from traomay.interface.app import PHONE_HELP, app, hub, open_inventory, phone_session
+from traomay.core.msg import N_
+from traomay.interface.app import JSON_HELP, PHONE_HELP, app, hub, open_inventory, phone_session
 
 
 def device_json(session: Any) -> dict[str, Any]:
@@ -20,10 +21,10 @@ def device_json(session: Any) -> dict[str, Any]:
     return data
 
 
-@app.command()
+@app.command(help=N_(
+    "List attached phones, record them in the inventory, and say what to do for each one that"
+    " is not ready."))
 def devices() -> None:
-    """List attached phones, record them in the inventory, and say what to do for each one
-    that is not ready."""
     from traomay.device.adb import instruction_for_state
     from traomay.interface import render as ui
     from traomay.provision.hub_run import open_all
@@ -54,15 +55,14 @@ def devices() -> None:
         ])
     con.print(ui.table(_("Phones on this computer"),
                        [_("ID"), _("Inventory"), _("Serial"), _("State"), _("Phone"),
-                        _("Android"), _("What to do")], rows))
+                        _("Android"), _("What to do")], rows, narrow_drop=(2, 3)))
 
 
-@app.command()
+@app.command(help=N_("Identify one phone and record it in the inventory."))
 def identify(
     phone: Annotated[str, typer.Argument(help=PHONE_HELP)],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Identify one phone and record it in the inventory."""
     from traomay.interface import render as ui
 
     with phone_session(phone) as session:

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from traomay.core.errors import ExitCode
 from traomay.core.i18n import _, render
-from traomay.core.msg import Msg
+from traomay.core.msg import N_, Msg
 from traomay.core.safe_text import for_terminal
 from traomay.interface.app import app, hub, open_inventory, session_config
 
@@ -35,22 +35,22 @@ KEPT = Msg("Stopped. Everything done so far is in the inventory {path}; run 'tra
            "again and each phone carries on at its next step.")
 
 
-@app.command()
+@app.command(help=N_(
+    "The station: every phone on the hub carried to hand-over readiness, on one screen."))
 def station(
     once: Annotated[bool, typer.Option(
-        "--once", help="Process the phones attached now; stop when each is finished or waits "
-                       "for a person.")] = False,
+        "--once", help=N_("Process the phones attached now; stop when each is finished or waits "
+                       "for a person."))] = False,
     only_checks: Annotated[bool, typer.Option(
-        "--only-checks", help="Inspection and a person's checks only: no erase, install or "
-                              "finalize.")] = False,
+        "--only-checks", help=N_("Inspection and a person's checks only: no erase, install or "
+                              "finalize."))] = False,
     by: Annotated[str, typer.Option(
-        "--by", help="Who answers at the station (recorded with what they confirm); asked on "
-                     "the screen when missing.")] = "",
+        "--by", help=N_("Who answers at the station (recorded with what they confirm); asked on "
+                     "the screen when missing."))] = "",
     plain: Annotated[bool, typer.Option(
-        "--plain", help="One line per change instead of the full screen (also when the "
-                        "output is not a terminal).")] = False,
+        "--plain", help=N_("One line per change instead of the full screen (also when the "
+                        "output is not a terminal)."))] = False,
 ) -> None:
-    """The station: every phone on the hub carried to hand-over readiness, on one screen."""
     from traomay.interface.app import campaign
     from traomay.provision.station.runner import Station
     from traomay.provision.station.worker import StationOptions
