@@ -303,3 +303,18 @@ def test_input_dump_cut_inside_the_device_list_is_unknown_not_no_touchscreen():
     assert isinstance(facts.input_read, Unknown) and "cut short" in facts.input_read.reason
     assert touchscreen.evaluate(facts, {}).status is Status.ERROR
     assert touchscreen.parse({"input": text}).input_read is True
+
+
+def test_input_dump_that_timed_out_or_lost_its_mapper_line_is_unknown():
+    whole = SIMPLE_INPUT.replace("TOUCH_SCREEN", "POINTER") + "\nInput Dispatcher State:\n"
+    assert touchscreen.evaluate(touchscreen.parse({"input": whole}), {}).status is Status.FAIL
+    # mutation "timeout_cut": the dump cut, then dumpsys' own line (unindented)
+    timed_out = SIMPLE_INPUT.split("      Raw")[0].replace("TOUCH_SCREEN", "POINTER") + \
+        "*** SERVICE 'input' DUMP TIMEOUT (10000ms) EXPIRED ***\n"
+    # mutation "drop": the Touch Input Mapper line of the only touch screen
+    no_mapper = "\n".join(line for line in SIMPLE_INPUT.splitlines()
+                          if "Touch Input Mapper" not in line) + "\nInput Dispatcher State:\n"
+    for text in (timed_out, no_mapper):
+        facts = touchscreen.parse({"input": text})
+        assert isinstance(facts.input_read, Unknown), text
+        assert touchscreen.evaluate(facts, {}).status is Status.ERROR

@@ -2,8 +2,9 @@
 
 Every registered check is run on real outputs: the captures in ../shared/captures (READ
 from there, never copied; skipped with the reason when absent), what each simulator profile
-answers to the check's own commands (``Phone.run``, the same shell the simulated adbd runs)
-and tests/fixtures/storage. Each section a check reads (its COMMANDS plus ``getprop``) is
+answers to the check's own commands (``Phone.run``, the same shell the simulated adbd runs;
+as found on the hub and with its radios on, as the active steps leave it) and
+tests/fixtures/storage. Each section a check reads (its COMMANDS plus ``getprop``) is
 then damaged one way at a time: cut after every line, cut inside a line, every line
 dropped, every line doubled, every number changed (0, 1, n+1, n-1, huge, negative), the
 whole output replaced by a service error, cut and followed by dumpsys' timeout line.
@@ -11,7 +12,9 @@ whole output replaced by a service error, cut and followed by dumpsys' timeout l
 The property: **a mutation may make a result less favourable or less certain, never more
 favourable** (``FAVOUR``: fail < error / needs_operator / skipped < pass). A mutated
 ``pass`` on a ``pass`` base is right only when the evidence it rests on is still genuinely
-in the text (:func:`pass_still_genuine`).
+in the text (:func:`pass_still_genuine`). A mutation that writes text a real phone prints
+(a one-digit change of a value the output states once and nothing can check) is counted
+apart, each such case explained in :func:`indistinguishable`; anything else is a wrong pass.
 
 The parsers are called UNDECORATED (tests/fakes.py), so a parser that raises fails here
 instead of hiding behind ``never_raises``. ``make test`` runs a deterministic sample of a

@@ -113,14 +113,19 @@ def parse(sections: Mapping[str, str]) -> Facts:
     devices: list[TouchDevice] = []
     read: bool | Unknown = Unknown("no 'dumpsys input' output")
     if isinstance(input_text, str) and _READER in input_text:
-        devices = _from_dumpsys(input_text)
+        devices, damaged = _from_dumpsys(input_text)
         # "No touchscreen" is said only from a whole device list: the reader's section must
         # be followed by the next one (Input Dispatcher State on every version seen, with
-        # Classifier/Processor/UnwantedInteractionBlocker between them on 10+).
+        # Classifier/Processor/UnwantedInteractionBlocker between them on 10+), and not end
+        # in dumpsys' timeout line.
         after = input_text[input_text.find(_READER):].split("\n", 1)[1:]
-        whole = bool(after and re.search(r"^\S", after[0], re.MULTILINE))
-        read = True if devices or whole else Unknown(
-            "the 'dumpsys input' output stops inside the device list (cut short)")
+        whole = (bool(after and re.search(r"^(?!\*\*\*)\S", after[0], re.MULTILINE))
+                 and "DUMP TIMEOUT" not in input_text)
+        if devices or (whole and not damaged):
+            read = True
+        else:
+            read = Unknown(damaged or "the 'dumpsys input' output stops inside the device "
+                           "list (cut short)")
     elif isinstance(input_text, str) and input_text.strip():
         first = input_text.strip().splitlines()[0][:80]
         read = Unknown(f"unfamiliar 'dumpsys input' output (starts {first!r})")
@@ -133,17 +138,24 @@ def parse(sections: Mapping[str, str]) -> Facts:
     return Facts(read, tuple(devices))
 
 
-def _from_dumpsys(text: str) -> list[TouchDevice]:
+def _from_dumpsys(text: str) -> tuple[list[TouchDevice], str]:
+    """The touch screens of the Input Reader's list, and why the list is damaged ("" when
+    it is not): only the Touch Input Mapper prints "DeviceType:", so one without its mapper
+    line lost that line."""
     hub = _hub_devices(text[: text.find(_READER)])
     reader = text[text.find(_READER):]
     end = reader.find("\nInput Dispatcher State")
     reader = reader if end < 0 else reader[:end]
     headers = list(_READER_DEVICE.finditer(reader))
     devices = []
+    damaged = ""
     for i, header in enumerate(headers):
         block = reader[header.end(): headers[i + 1].start() if i + 1 < len(headers) else None]
         mapper = _MAPPER.search(block)
         if not mapper:
+            if _DEVICE_TYPE.search(block):
+                damaged = "a device lists a touch DeviceType without its Touch Input Mapper " \
+                          "(garbled)"
             continue
         kind = _DEVICE_TYPE.search(block, mapper.end())
         if not kind or kind.group(1) not in TOUCH_SCREEN_TYPES:
@@ -156,7 +168,7 @@ def _from_dumpsys(text: str) -> list[TouchDevice]:
             name, (Unknown("no Event Hub path"), Unknown("not listed"), False))
         devices.append(TouchDevice(name, "dumpsys input", mode, axes.get("X", _NO_AXIS),
                                    axes.get("Y", _NO_AXIS), path, multitouch, virtual))
-    return devices
+    return devices, damaged
 
 
 _NO_AXIS = Unknown("axis not listed")
