@@ -91,7 +91,7 @@ def test_bluetooth_on_in_settings_passes_where_adb_cannot_switch_it(rig):
     crit = {"bluetooth": {"enable_timeout_s": 1.0, "poll_interval_s": 0.2}}
     before = run_checks(r.link(0), ["bluetooth"], crit).results[0]
     assert before.status.value == "needs_operator"
-    assert ask(rig, "1", "bluetooth-on")["code"] == "bluetooth_on"
+    assert ask(rig, "oppo-a5s", "bluetooth-on")["code"] == "bluetooth_on"
     after = run_checks(r.link(0), ["bluetooth"], crit).results[0]
     assert after.status.value == "pass", after.summary
 
@@ -129,4 +129,19 @@ def test_factory_reset_then_usb_debugging_then_allow(rig):
 
 def test_unknown_phone_and_action(rig):
     assert ask(rig, "t:999", "ring")["error"] == "unknown_phone"
-    assert ask(rig, "1", "dance")["error"] == "unknown_action"
+    assert ask(rig, "oppo-a5s", "dance")["error"] == "unknown_action"
+    assert ask(rig, "1", "ring")["error"] == "unknown_phone"  # no numbers of its own
+
+
+def test_sim_do_by_inventory_id_as_the_station_numbers_phones(rig, cli, tmp_path):
+    r, _control, folder = rig
+    db = tmp_path / "inv.sqlite"
+    env = {"TRAOMAY_SIM_STATE_DIR": str(folder)}
+    assert cli(db, "devices", env=env).returncode == 0  # records both phones: id:1, id:2
+    oppo = cli(db, "identify", r.address(0), "--json", env=env)
+    device_id = json.loads(oppo.stdout)["device"]["device_id"]
+    out = cli(db, "sim", "do", f"#{device_id}", "look", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "OPPO" in out.stdout and "--screen ok --back ok" in out.stdout
+    out = cli(db, "sim", "do", "id:99", "look", env=env)
+    assert out.returncode == 3 and "id:99" in out.stderr

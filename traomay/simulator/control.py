@@ -8,7 +8,7 @@ the same computer with their own adb servers never mix). The file holds the port
 random token; a request without the token is refused. One request per connection: one
 JSON line in, one JSON line out.
 
-Request: ``{"token": ..., "phone": "t:3" | "127.0.0.1:40123" | "2" | "oppo-a5s",
+Request: ``{"token": ..., "phone": "t:3" | "127.0.0.1:40123" | "oppo-a5s",
 "action": "ring", "seconds": 10}``. Answer: ``{"ok": true, "code": "ringing",
 "details": {...}, "phone": {...}}`` or ``{"ok": false, "error": "unknown_phone", ...}``.
 Codes and errors are names, not sentences: the interface translates them.
@@ -260,8 +260,10 @@ class ControlServer:
         return devices
 
     def resolve(self, name: str) -> int:
-        """A phone's index from ``t:N``, its adb serial (``host:port``), its number in the
-        sim (1, 2, …, as ``traomay sim`` lists them) or its profile name; IndexError."""
+        """A phone's index from ``t:N`` (every transport id adb ever gave it), its adb serial
+        (``host:port``) or its profile name (``oppo-a5s``, ``oppo-a5s#1`` for a second one);
+        IndexError. (Inventory ids, ``id:N`` or the station's ``#N``, are turned into the adb
+        serial by the caller, which has the inventory.)"""
         name = name.strip()
         addresses = self.hub.addresses
         if name.lower().startswith("t:") and name[2:].isdigit():
@@ -277,9 +279,6 @@ class ControlServer:
             raise IndexError(name)
         if name in addresses:
             return addresses.index(name)
-        number = name[1:] if name.startswith("#") else name
-        if number.isdigit() and 1 <= int(number) <= len(addresses):
-            return int(number) - 1
         names = [getattr(p, "profile", None) and p.profile.name for p in self.hub.phones]
         matches = [i for i, n in enumerate(names) if n == name or (n or "").split("#")[0] == name]
         if len(matches) == 1:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from traomay.core.i18n import _, render
 from traomay.core.msg import N_, Msg
-from traomay.interface.app import OPTIONS, app, hub
+from traomay.interface.app import OPTIONS, app, hub, open_inventory
 
 sim_app = typer.Typer(
     invoke_without_command=True, rich_markup_mode=None,
@@ -134,10 +134,9 @@ def _run_training_hub(sim_phones: list[Any], adb_port: int, time_scale: float,
         for i in range(len(sim_phones)):
             info = control.phone_info(i)
             tid = info["transport_id"]
-            rows.append([ui.cell(str(i + 1)), ui.cell(f"t:{tid}" if tid else "-"),
-                         ui.cell(_model_words(info)),
-                         ui.cell(info["profile"])])
-        con.print(ui.table(_("Simulated phones"), [_("No."), _("ID"), _("Phone"),
+            rows.append([ui.cell(f"t:{tid}" if tid else "-"), ui.cell(info["address"]),
+                         ui.cell(_model_words(info)), ui.cell(info["profile"])])
+        con.print(ui.table(_("Simulated phones"), [_("ID"), _("Serial"), _("Phone"),
                                                    _("Profile")], rows))
         con.print(ui.line(_("{n} simulated phones attached to the adb server on port {port}. "
                             "Use 'traomay devices' in another terminal; play what a person "
@@ -184,7 +183,7 @@ def _stop_on_sigterm() -> None:
                                "running 'traomay sim' (see 'traomay sim --list')."))
 def sim_do(
     phone: Annotated[str, typer.Argument(help=N_(
-        "t:N, the adb serial (127.0.0.1:PORT), the phone's number in 'traomay sim', or its "
+        "t:N, id:N (#N on the station's screen), the adb serial (127.0.0.1:PORT), or the "
         "profile name"))],
     action: Annotated[Action, typer.Argument(help=N_(
         "What you do: look, allow, ring, remove-account, remove-lock, bluetooth-on, "
@@ -198,7 +197,7 @@ def sim_do(
     from traomay.simulator.hub import default_adb_port  # the same rule as the adb layer's
 
     port = OPTIONS.adb_port or default_adb_port()
-    request: dict[str, Any] = {"phone": phone, "action": action.value}
+    request: dict[str, Any] = {"phone": _adb_serial_of(phone), "action": action.value}
     if seconds is not None:
         request["seconds"] = seconds
     try:
@@ -210,9 +209,7 @@ def sim_do(
     if not answer.get("ok"):
         error = answer.get("error")
         if error == "unknown_phone":
-            known = ", ".join(f"{p.get('number')}"
-                              + (f" (t:{p['transport_id']})" if p.get("transport_id") else "")
-                              for p in answer.get("phones", []))
+            known = ", ".join(_phone_words(p) for p in answer.get("phones", []))
             raise DeviceNotFound(Msg("No simulated phone {name}. Phones of 'traomay sim': "
                                      "{known}.", {"name": phone, "known": known}))
         raise DeviceNotFound(Msg("The simulator refused the request ({error}). Start "
@@ -220,6 +217,29 @@ def sim_do(
     _say_outcome(answer, phone)
     if not answer.get("done", True):
         raise typer.Exit(1)
+
+
+def _adb_serial_of(name: str) -> str:
+    """``id:N`` or ``#N`` (the inventory id, as 'traomay station' numbers phones): the adb
+    serial the phone was last seen on, from the inventory; any other name goes to the
+    simulator as typed (t:N, the adb serial, a profile name)."""
+    import json
+
+    from traomay.core.errors import DeviceNotInInventory
+
+    text = name.strip()
+    number = text[1:] if text.startswith("#") else text[3:] if text.lower().startswith(
+        "id:") else None
+    if number is None or not number.isdigit():
+        return text
+    with open_inventory(read_only=True) as inventory:
+        seen = [json.loads(e["data"] or "{}") for e in inventory.events(int(number))
+                if e["kind"] == "seen"]
+    serials = [s["adb_serial"] for s in seen if s.get("adb_serial")]
+    if not serials:
+        raise DeviceNotInInventory(Msg("The inventory has no phone id:{id} seen on adb.",
+                                       {"id": number}))
+    return str(serials[-1])
 
 
 # Screen words for the outcome messages.
@@ -287,7 +307,7 @@ def _model_words(info: dict[str, Any]) -> str:
 def _phone_words(info: dict[str, Any]) -> str:
     tid = info.get("transport_id")
     name = _model_words(info)
-    return f"t:{tid} ({name})" if tid else f"#{info.get('number')} ({name})"
+    return f"t:{tid} ({name})" if tid else f"{info.get('address')} ({name})"
 
 
 def _say_outcome(answer: dict[str, Any], name: str) -> None:
