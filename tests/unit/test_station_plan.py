@@ -76,3 +76,18 @@ def test_waiting_checks_are_rechecked_after_install():
 def test_only_checks_never_erases_installs_or_finalizes():
     latest = _all(accounts=_row("pass"))
     assert next_step(PhoneState(latest), only_checks=True).kind is StepKind.DONE
+
+
+def test_a_returned_phone_is_checked_looked_at_erased_and_finished_again():
+    latest = _all(apps=_row("pass"))
+    events = [("inspect", {"checks": list(CHECK_ORDER)}), ("erased", {}), ("install", {}),
+              ("finalize", {}), ("handed_over", {}), ("returned", {})]
+    assert next_step(PhoneState(latest, events)).kind is StepKind.INSPECT
+    events.append(("inspect", {"checks": list(CHECK_ORDER)}))
+    assert next_step(PhoneState(latest, events)).kind is StepKind.APPEARANCE
+    events.append(("recheck", {"checks": ["appearance"]}))
+    assert next_step(PhoneState(latest, events)).kind is StepKind.ERASE
+    events += [("erase_requested", {}), ("erased", {})]
+    assert next_step(PhoneState(latest, events)).kind is StepKind.INSTALL
+    events.append(("install", {}))
+    assert next_step(PhoneState(latest, events)).kind is StepKind.FINALIZE

@@ -80,13 +80,24 @@ class PhoneState:
         return max((i for i, (kind, _d) in enumerate(self.events) if kind in kinds),
                    default=-1)
 
+    def last_person(self, check: str) -> int:
+        """Index of the last time a person gave ``check`` its result (the session records
+        a person's input as a recheck of that one check)."""
+        return max((i for i, (kind, data) in enumerate(self.events)
+                    if kind == "recheck" and list(data.get("checks") or ()) == [check]),
+                   default=-1)
+
 
 def _automatic(name: str) -> bool:
     return not REGISTRY[name].person or name == "battery"  # battery: capacity, else drain
 
 
 def next_step(state: PhoneState, *, only_checks: bool = False) -> Step:
-    if any(state.status(name) is None for name in CHECK_ORDER if _automatic(name)):
+    # A phone a household brought back (traomay return) is checked, looked at, erased,
+    # given its apps and finished again: what it went through since is unknown.
+    returned = state.last("returned")
+    if any(state.status(name) is None for name in CHECK_ORDER if _automatic(name)) or \
+            returned > state.last("inspect"):
         return Step(StepKind.INSPECT)
     accounts = state.latest.get("accounts") or {}
     if (accounts.get("measurements") or {}).get("frp_active") is True:
@@ -96,7 +107,8 @@ def next_step(state: PhoneState, *, only_checks: bool = False) -> Step:
     # it is erased (the donor's data) and set aside.
     hopeless = [k for k in verdict.failing if k not in ("accounts", APPS)]
     if not hopeless:
-        if not state.settled_by_person("appearance"):
+        if not state.settled_by_person("appearance") or \
+                returned > state.last_person("appearance"):
             return Step(StepKind.APPEARANCE)
         if state.status("origin") == "needs_operator":
             return Step(StepKind.ORIGIN)
@@ -114,7 +126,7 @@ def next_step(state: PhoneState, *, only_checks: bool = False) -> Step:
         requested = state.last("erase_requested")
         if requested > max(state.last("erased"), state.last("erase_unverified")):
             return Step(StepKind.VERIFY_ERASE)
-        if state.last("erased") < 0:
+        if state.last("erased") < max(returned, 0):
             return Step(StepKind.ERASE)
     failing = tuple(k for k in verdict.failing if k != APPS)
     if failing:
@@ -127,6 +139,6 @@ def next_step(state: PhoneState, *, only_checks: bool = False) -> Step:
         return Step(StepKind.RECHECK, waiting)  # "apps": the install is tried again
     if only_checks:
         return Step(StepKind.DONE)
-    if state.last("finalize") < 0:
+    if state.last("finalize") < max(state.last("erased"), 0):
         return Step(StepKind.FINALIZE)
     return Step(StepKind.DONE)
