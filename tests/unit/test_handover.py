@@ -165,3 +165,16 @@ def test_the_demo_call_imports_the_sample_allocates_and_hands_over(tmp_path):
         assert done.handover.form.is_file()
         again = sample_allocation(inv, campaign, tmp_path / "outputs", hand_over_first=False)
         assert again.imported == 0 and not again.run.changes
+
+
+def test_the_weekly_report_counts_phones_handed_over(inv):
+    from traomay.outputs.report import weekly
+
+    phone = add_phone(inv)
+    allocate(inv, Policy(), by="Ban phân bổ")
+    campaign = load_campaign(TEMPLATES / "campaign.yaml")
+    assert weekly(inv, campaign).total.handed_over == 0
+    record_handover(inv, phone, "LU-001", recipient=RECIPIENT, by="Lan")
+    assert weekly(inv, campaign).total.handed_over == 1
+    undo_handover(inv, phone, reason="nhầm", by="Lan")
+    assert weekly(inv, campaign).total.handed_over == 0

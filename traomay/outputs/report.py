@@ -4,8 +4,8 @@ quota in campaign.yaml; totals. Written as CSV and as an A5 PDF.
 
 Weeks are ISO weeks (Monday to Sunday) in Vietnam's time. "Received" counts intakes up to
 the end of the week; passed, failed and provisioned are those phones' state when the report
-is made. Handed over comes with allocation: 0 until then (the column stays, the form has
-it). Phones recorded without an intake are counted on their own line, so the totals match
+is made. Handed over: the phone's hand-over (traomay handover) before the end of the
+week, counted even if the phone came back later; an undone hand-over does not count. Phones recorded without an intake are counted on their own line, so the totals match
 the inventory.
 """
 
@@ -109,13 +109,18 @@ def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = N
         by_unit = db.execute(
             "SELECT i.donor_unit, SUM(i.at >= ?), COUNT(*), SUM(d.verdict = 'pass'), "
             "SUM(d.verdict = 'fail'), SUM(d.verdict = 'pass' AND d.stage IN "
-            "('installed', 'finalized')) FROM intakes i JOIN devices d ON d.id = i.device_id "
-            "WHERE i.at < ? GROUP BY i.donor_unit", [begin_s, end_s]).fetchall()
+            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a WHERE a.device_id = d.id AND "
+            "a.state IN ('handed_over', 'returned') AND a.handed_over_at < ?)) "
+            "FROM intakes i JOIN devices d ON d.id = i.device_id "
+            "WHERE i.at < ? GROUP BY i.donor_unit", [begin_s, end_s, end_s]).fetchall()
         without = db.execute(
             "SELECT NULL, SUM(d.first_seen >= ?), COUNT(*), SUM(d.verdict = 'pass'), "
             "SUM(d.verdict = 'fail'), SUM(d.verdict = 'pass' AND d.stage IN "
-            "('installed', 'finalized')) FROM devices d WHERE d.first_seen < ? AND NOT EXISTS "
-            "(SELECT 1 FROM intakes i WHERE i.device_id = d.id)", [begin_s, end_s]).fetchall()
+            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a WHERE a.device_id = d.id AND "
+            "a.state IN ('handed_over', 'returned') AND a.handed_over_at < ?)) "
+            "FROM devices d WHERE d.first_seen < ? AND NOT EXISTS "
+            "(SELECT 1 FROM intakes i WHERE i.device_id = d.id)",
+            [begin_s, end_s, end_s]).fetchall()
         return by_unit + [r for r in without if r[2]]
 
     found = readable.snapshot(inventory, read)
@@ -126,7 +131,7 @@ def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = N
         known = campaign.unit(name) if campaign and name else None
         key = known.name if known else name
         names.setdefault(key.casefold(), key)
-        acc = counts.setdefault(key.casefold(), [0] * 5)
+        acc = counts.setdefault(key.casefold(), [0] * 6)
         for i, v in enumerate(values):
             acc[i] += int(v or 0)
     lines = []
@@ -135,7 +140,7 @@ def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = N
                    key=str.casefold)
     for name in [*ordered, *extra, *([NO_INTAKE] if NO_INTAKE in counts else [])]:
         unit = campaign.unit(name) if campaign and name else None
-        acc = counts.get(name.casefold(), [0] * 5)
+        acc = counts.get(name.casefold(), [0] * 6)
         lines.append(UnitLine(name, unit.quota if unit else None, *acc))
     return WeeklyReport(year, number, start, end, tuple(lines), campaign)
 
