@@ -314,7 +314,10 @@ def test_input_dump_that_timed_out_or_lost_its_mapper_line_is_unknown():
     # mutation "drop": the Touch Input Mapper line of the only touch screen
     no_mapper = "\n".join(line for line in SIMPLE_INPUT.splitlines()
                           if "Touch Input Mapper" not in line) + "\nInput Dispatcher State:\n"
-    for text in (timed_out, no_mapper):
+    # mutation "drop": its DeviceType line
+    no_type = "\n".join(line for line in SIMPLE_INPUT.splitlines()
+                        if "DeviceType" not in line) + "\nInput Dispatcher State:\n"
+    for text in (timed_out, no_mapper, no_type):
         facts = touchscreen.parse({"input": text})
         assert isinstance(facts.input_read, Unknown), text
         assert touchscreen.evaluate(facts, {}).status is Status.ERROR

@@ -140,8 +140,8 @@ def parse(sections: Mapping[str, str]) -> Facts:
 
 def _from_dumpsys(text: str) -> tuple[list[TouchDevice], str]:
     """The touch screens of the Input Reader's list, and why the list is damaged ("" when
-    it is not): only the Touch Input Mapper prints "DeviceType:", so one without its mapper
-    line lost that line."""
+    it is not): only the Touch Input Mapper prints "DeviceType:", and it always does, so
+    one without the other lost a line."""
     hub = _hub_devices(text[: text.find(_READER)])
     reader = text[text.find(_READER):]
     end = reader.find("\nInput Dispatcher State")
@@ -158,7 +158,10 @@ def _from_dumpsys(text: str) -> tuple[list[TouchDevice], str]:
                           "(garbled)"
             continue
         kind = _DEVICE_TYPE.search(block, mapper.end())
-        if not kind or kind.group(1) not in TOUCH_SCREEN_TYPES:
+        if not kind:  # every Touch Input Mapper prints its DeviceType: that line was lost
+            damaged = "a Touch Input Mapper without its DeviceType line (garbled)"
+            continue
+        if kind.group(1) not in TOUCH_SCREEN_TYPES:
             continue
         mode: str | Unknown = (mapper.group(1).lower() if mapper.group(1)
                                else Unknown("this Android version does not print the mode"))
