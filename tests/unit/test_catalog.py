@@ -235,7 +235,7 @@ def test_render_is_vietnamese_by_default_and_english_on_request(restore_language
 
 def test_render_keeps_format_specs_in_vietnamese(restore_language: None) -> None:
     i18n.set_language("vi")
-    text = i18n.render(Msg("Phones processed at once: {n}, in {s:.1f} s.", {"n": 3, "s": 1.25}))
+    text = i18n.render(Msg("Phones carried at once: {n}, in {s:.1f} s.", {"n": 3, "s": 1.25}))
     assert "3" in text and "1.2" in text and "giây" in text
 
 

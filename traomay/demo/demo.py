@@ -1,26 +1,25 @@
 """``traomay demo`` and ``traomay sim`` as a library: simulated phones behind the real adb
-server, carried through the phone session while a simulated volunteer does a person's part.
+server, carried to hand-over readiness by the station while a simulated volunteer does a
+person's part (traomay.demo.volunteer).
 
 The demo starts the bundled adb on a private port with a private HOME (never the user's
-server on 5037), attaches simulated phones, runs every phone through its PhoneSession at
-once, and shuts everything down. What happens is reported through :class:`DemoEvents`; the
-interface renders it (nothing is printed here).
+server on 5037), attaches simulated phones, runs ``traomay station --once`` on them, then
+writes what officers and the district get (CSV, weekly report, a certificate) and allocates
+the passing phones to the sample households, and shuts everything down. The interface
+watches the station's board and renders it (nothing is printed here).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from traomay.apps.manifest import Manifest
 from traomay.checks.criteria import TEMPLATE_CRITERIA_FILE, load_criteria
-from traomay.checks.registry import CHECK_ORDER
 from traomay.core.campaign import (
     CRITERIA_FILE,
     INVENTORY_FILE,
@@ -30,20 +29,19 @@ from traomay.core.campaign import (
     copy_template,
     default_folder,
     init_folder,
+    load_campaign,
 )
-from traomay.core.errors import BadInputError, TraomayError
+from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
-from traomay.core.results import Status
+from traomay.demo.volunteer import SimulatedVolunteer
 from traomay.device.adb import AdbHub, PhoneListing, free_port, private_adb_server
 from traomay.inventory.store import Inventory
-from traomay.inventory.verdict import Verdict
-from traomay.probes import call as call_probe
-from traomay.probes import touch as touch_probe
+from traomay.outputs.allocation_docs import SampleAllocation, sample_allocation
+from traomay.outputs.samples import SampleOutputs, write_samples
 from traomay.provision.config import SessionConfig, with_manifest
-from traomay.provision.hub_run import open_all
-from traomay.provision.identify import Identity
-from traomay.provision.reset import ResetRefused
-from traomay.provision.session import PhoneSession
+from traomay.provision.station.board import Snapshot
+from traomay.provision.station.runner import Station, StationResult
+from traomay.provision.station.worker import StationOptions
 from traomay.simulator.hub import SimulatedHub
 from traomay.simulator.phone import Phone
 from traomay.simulator.profile import default_hub_profiles, list_profiles
@@ -61,37 +59,14 @@ def demo_folder() -> Path:
 
 
 @dataclass
-class DemoEvents:
-    """How the demo talks to its screen. ``say`` carries a phone's news (thread-safe on the
-    renderer's side); ``announce`` a line about the whole hub."""
-
-    announce: Callable[[Msg], None] = lambda msg: None
-    say: Callable[[PhoneListing, Identity | None, Msg], None] = lambda listing, ident, msg: None
-
-
-@dataclass
-class DemoPhone:
-    listing: PhoneListing
-    identity: Identity | None = None
-    device_id: int | None = None
-    checks: dict[str, str] = field(default_factory=dict)  # check -> status value
-    round_trips: int = 0
-    reset: str | None = None
-    apps: dict[str, str] = field(default_factory=dict)
-    verdict: Verdict | None = None
-    problem: Msg | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-@dataclass
 class DemoResult:
-    phones: list[DemoPhone]
+    snapshot: Snapshot  # the station's board at the end
     seconds: float
     db_path: Path
     devices_in_inventory: int
+    samples: SampleOutputs | None = None
+    allocation: SampleAllocation | None = None
+    messages: list[Msg] = field(default_factory=list)  # what the demo did (for the screen)
 
 
 def load_phones(profile_names: str | None, count: int | None,
@@ -155,69 +130,6 @@ def demo_config(manifest: Manifest) -> SessionConfig:
     return SessionConfig(with_manifest(crit, manifest), manifest)
 
 
-class DemoVolunteer:
-    """A person's part, played on the simulated phones: looks at the phone, swipes the
-    touch grid, calls the phone, removes the donor's Google account when asked."""
-
-    def __init__(self, sim_hub: SimulatedHub, phones_by_address: dict[str, Phone],
-                 events: DemoEvents) -> None:
-        self.sim_hub, self.phones, self.events = sim_hub, phones_by_address, events
-
-    def appearance(self) -> dict[str, Any]:
-        return {"screen_ok": True, "back_ok": True, "who": "demo volunteer"}
-
-    def person_tests(self, session: PhoneSession) -> None:
-        """The touch grid and the incoming call, each recorded with the person's evidence."""
-        try:
-            grid = touch_probe.run_touch_test(session.link, 4, 7, 15.0, show_touches=False)
-            session.record_person("touchscreen", grid.grid)
-        except TraomayError as exc:
-            self.events.say(session.listing, session.identity, exc.message)
-        try:
-            call_probe.prepare_call_test(session.link)
-            self.sim_hub.ring(self.sim_hub.addresses.index(session.listing.serial), seconds=2.0)
-            call = call_probe.run_call_test(session.link, 8.0, poll=0.2)
-            if call.rang:
-                session.record_person("cellular", call_probe.operator_input(True, "observed",
-                                                                            "demo volunteer"))
-        except TraomayError as exc:
-            self.events.say(session.listing, session.identity, exc.message)
-
-    def remove_google_account(self, session: PhoneSession) -> None:
-        self.events.say(session.listing, session.identity, Msg(
-            "(demo) The volunteer removes the Google account in Settings > Accounts, then "
-            "the reset is tried again."))
-        self.phones[session.listing.serial].accounts.clear()
-
-
-def carry_phone(session: PhoneSession, volunteer: DemoVolunteer, events: DemoEvents,
-                reset_timeout: float = 60.0) -> DemoPhone:
-    """One phone through the whole flow, as a station would: inspect, a person's tests,
-    the previous owner's account (reset), apps, verdict."""
-    phone = DemoPhone(session.listing, session.identity, session.device_id)
-    inspection = session.inspect(CHECK_ORDER,
-                                 operator_inputs={"appearance": volunteer.appearance()})
-    phone.checks = {r.name: r.status.value for r in inspection.results}
-    phone.round_trips = inspection.round_trips
-    volunteer.person_tests(session)
-    accounts = inspection.result("accounts")
-    if accounts.status is Status.FAIL and accounts.measurements.get("google_accounts"):
-        try:
-            phone.reset = session.reset(timeout=reset_timeout).method
-        except ResetRefused as refused:
-            events.say(session.listing, session.identity, refused.message)
-            volunteer.remove_google_account(session)
-            phone.reset = session.reset(timeout=reset_timeout).method
-    phone.checks.update({name: row["status"] for name, row in
-                         session.inventory.latest_results(session.device_id).items()
-                         if name in phone.checks})
-    installed = session.install()
-    phone.apps = {o.app: o.status.value for o in installed.apps.outcomes}
-    phone.verdict = session.verdict()
-    phone.listing = session.listing
-    return phone
-
-
 def wait_listed(hub: AdbHub, expected: int, timeout: float = 20.0) -> list[PhoneListing]:
     from traomay.core.polling import poll_until
 
@@ -226,17 +138,23 @@ def wait_listed(hub: AdbHub, expected: int, timeout: float = 20.0) -> list[Phone
     return polled.value
 
 
+StationRunner = Callable[[Station], StationResult]
+
+
 def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = None,
-             events: DemoEvents | None = None, work_folder: Path | None = None) -> DemoResult:
+             work_folder: Path | None = None, runner: StationRunner | None = None,
+             announce: Callable[[Msg], None] = lambda msg: None) -> DemoResult:
     """The whole job on simulated phones; the inventory is written to ``db_path``.
 
     ``work_folder`` (default: ``db_path``'s folder) becomes the demo's campaign folder:
     campaign.yaml (if missing), the shipped criteria.yaml, and apk_manifest.yaml with
-    apks/ holding the stand-in APKs, both replaced on every run."""
-    events = events or DemoEvents()
+    apks/ holding the stand-in APKs, both replaced on every run; outputs/ gets the CSV, the
+    weekly report, a certificate, the public allocation list and a hand-over form.
+    ``runner`` runs the station (the interface passes one that also shows its board)."""
     sim_phones = load_phones(None, phones, unauthorized_first=True)
     folder = work_folder or db_path.parent
-    init_folder(CampaignFolder(folder), station or DEMO_STATION)
+    campaign_folder = CampaignFolder(folder)
+    init_folder(campaign_folder, station or DEMO_STATION)
     copy_template(CRITERIA_FILE, folder / CRITERIA_FILE)
     manifest = demo_manifest(folder)
     config = demo_config(manifest)
@@ -245,42 +163,27 @@ def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = 
     home = Path(tempfile.mkdtemp(prefix="traomay-demo-"))
     try:
         port = free_port(15037)
-        events.announce(Msg("Starting a private adb server on port {port} and {n} simulated "
-                            "phones…", {"port": port, "n": len(sim_phones)}))
+        announce(Msg("Starting a private adb server on port {port} and {n} simulated "
+                     "phones…", {"port": port, "n": len(sim_phones)}))
         with private_adb_server(home, port) as server, \
                 SimulatedHub(sim_phones, adb_port=port) as sim_hub, \
                 Inventory(db_path, station=station or DEMO_STATION) as inventory:
-            by_address = dict(zip(sim_hub.addresses, sim_phones, strict=True))
-            hub = server.hub()
-            listings = wait_listed(hub, len(sim_phones))
-            waiting = [p for p in listings if p.state == "unauthorized"]
-            for listing in waiting:
-                from traomay.device.adb import instruction_for_state
-
-                events.say(listing, None, instruction_for_state(listing.state))
-            if waiting:
-                events.announce(Msg("(demo) The volunteer taps \"Allow\" on that phone."))
-                sim_hub.allow(sim_hub.addresses.index(waiting[0].serial))
-                hub.wait_for(lambda p: p.serial == waiting[0].serial and p.ready, timeout=15)
-            events.announce(Msg("Identify, check, remove old accounts, install apps: all "
-                                "phones at once…"))
-            volunteer = DemoVolunteer(sim_hub, by_address, events)
-            started = time.monotonic()
-            seen = open_all(hub, inventory, hub.list_phones(), config)
-
-            def carry(item: Any) -> DemoPhone:
-                if item.session is None:
-                    return DemoPhone(item.listing, problem=item.problem)
-                try:
-                    return carry_phone(item.session, volunteer, events)
-                except TraomayError as exc:
-                    return DemoPhone(item.session.listing, item.session.identity,
-                                     item.session.device_id, problem=exc.message)
-
-            with ThreadPoolExecutor(max_workers=16) as pool:
-                results = list(pool.map(carry, seen))
-            return DemoResult(results, time.monotonic() - started, db_path,
-                              len(inventory.devices()))
+            wait_listed(server.hub(), len(sim_phones))
+            announce(Msg("The station carries every phone at once; a simulated volunteer "
+                         "answers its questions and does what each row asks."))
+            the_station = Station(server.hub(), inventory, config, StationOptions(
+                once=True, operator="demo volunteer", touch_timeout=20.0, call_timeout=8.0,
+                wait_back=60.0, logs_dir=campaign_folder.logs_dir))
+            SimulatedVolunteer(the_station.board, sim_hub,
+                               dict(zip(sim_hub.addresses, sim_phones, strict=True)),
+                               the_station.stop).start()
+            result = (runner or Station.run)(the_station)
+            campaign = load_campaign(campaign_folder.campaign_file)
+            outputs = campaign_folder.outputs_dir
+            samples = write_samples(inventory, outputs, campaign)
+            allocation = sample_allocation(inventory, campaign, outputs)
+            return DemoResult(result.snapshot, result.seconds, db_path,
+                              len(inventory.devices()), samples, allocation)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -5,8 +5,9 @@ quota in campaign.yaml; totals. Written as CSV and as an A5 PDF.
 Weeks are ISO weeks (Monday to Sunday) in Vietnam's time. "Received" counts intakes up to
 the end of the week; passed, failed and provisioned are those phones' state when the report
 is made. Handed over: the phone's hand-over (traomay handover) before the end of the
-week, counted even if the phone came back later; an undone hand-over does not count. Phones recorded without an intake are counted on their own line, so the totals match
-the inventory.
+week, counted even if the phone came back later; an undone hand-over does not count.
+Phones recorded without an intake are counted on their own line, so the totals match the
+inventory.
 """
 
 from __future__ import annotations
@@ -109,15 +110,17 @@ def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = N
         by_unit = db.execute(
             "SELECT i.donor_unit, SUM(i.at >= ?), COUNT(*), SUM(d.verdict = 'pass'), "
             "SUM(d.verdict = 'fail'), SUM(d.verdict = 'pass' AND d.stage IN "
-            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a WHERE a.device_id = d.id AND "
-            "a.state IN ('handed_over', 'returned') AND a.handed_over_at < ?)) "
+            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a "
+            "WHERE a.device_id = d.id AND a.state IN ('handed_over', 'returned') "
+            "AND a.handed_over_at < ?)) "
             "FROM intakes i JOIN devices d ON d.id = i.device_id "
             "WHERE i.at < ? GROUP BY i.donor_unit", [begin_s, end_s, end_s]).fetchall()
         without = db.execute(
             "SELECT NULL, SUM(d.first_seen >= ?), COUNT(*), SUM(d.verdict = 'pass'), "
             "SUM(d.verdict = 'fail'), SUM(d.verdict = 'pass' AND d.stage IN "
-            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a WHERE a.device_id = d.id AND "
-            "a.state IN ('handed_over', 'returned') AND a.handed_over_at < ?)) "
+            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a "
+            "WHERE a.device_id = d.id AND a.state IN ('handed_over', 'returned') "
+            "AND a.handed_over_at < ?)) "
             "FROM devices d WHERE d.first_seen < ? AND NOT EXISTS "
             "(SELECT 1 FROM intakes i WHERE i.device_id = d.id)",
             [begin_s, end_s, end_s]).fetchall()

@@ -39,12 +39,7 @@ app.add_typer(households_app, name="households")
 # -- shared -----------------------------------------------------------------------------------
 def _folder() -> CampaignFolder:
     """The campaign folder (never set up here: the allocation needs no file of it)."""
-    pick = getattr(cli, "campaign", None)
-    if callable(pick):
-        return pick(needed=False)
-    from traomay.core.campaign import find_folder
-
-    return find_folder(getattr(cli.OPTIONS, "campaign", None))
+    return cli.campaign(needed=False)
 
 
 def _campaign() -> Campaign | None:

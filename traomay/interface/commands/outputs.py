@@ -32,12 +32,7 @@ class Status(str, Enum):
 # -- the campaign folder ------------------------------------------------------------------
 def _folder(needed: bool) -> CampaignFolder:
     """The campaign folder (set up on first use when ``needed``)."""
-    pick = getattr(cli, "campaign", None)
-    if callable(pick):
-        return pick(needed=needed)
-    from traomay.core.campaign import find_folder
-
-    return find_folder(getattr(cli.OPTIONS, "campaign", None))
+    return cli.campaign(needed=needed)
 
 
 def _campaign(required: bool) -> Campaign | None:

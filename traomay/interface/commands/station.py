@@ -131,21 +131,21 @@ def _plain(station: Station, inventory: Inventory, once: bool) -> None:
     try:
         while thread.is_alive():
             thread.join(0.25)
-            _print_changes(station.board.snapshot(), lines, notices)
+            print_changes(station.board.snapshot(), lines, notices)
     except KeyboardInterrupt:
         station.stop.set()
         _say(Msg("Stopping: the phones' current steps are ending…"))
         thread.join()
-        _print_changes(station.board.snapshot(), lines, notices)
+        print_changes(station.board.snapshot(), lines, notices)
         _finish(box[0] if box else None, inventory, once=False, interrupted=True)
         return
     if errors:
         raise errors[0]
-    _print_changes(station.board.snapshot(), lines, notices)
+    print_changes(station.board.snapshot(), lines, notices)
     _finish(box[0] if box else None, inventory, once=once, interrupted=False)
 
 
-def _print_changes(snapshot: Snapshot, lines: dict[int, tuple[object, ...]],
+def print_changes(snapshot: Snapshot, lines: dict[int, tuple[object, ...]],
                    notices: set[int]) -> None:
     from traomay.interface import station_view as v
 

@@ -24,6 +24,7 @@ from traomay.core.i18n import render
 from traomay.core.msg import Msg
 from traomay.core.results import Status
 from traomay.device.adb import PhoneListing, instruction_for_state
+from traomay.inventory.verdict import compute_verdict
 from traomay.probes import call as call_probe
 from traomay.probes import touch as touch_probe
 from traomay.probes.find import show_number
@@ -131,9 +132,11 @@ class PhoneWorker(threading.Thread):
         last: tuple[StepKind, tuple[str, ...]] | None = None
         repeats = 0
         while not self.stopping():
-            step = next_step(self._state(session), only_checks=self.options.only_checks)
+            state = self._state(session)
+            step = next_step(state, only_checks=self.options.only_checks)
             if last is None or step.kind != last[0]:
-                self.show(stage=step.kind.value, action=None, detail=())  # no stale action
+                self.show(stage=step.kind.value, action=None, detail=(),  # no stale action
+                          verdict=compute_verdict(state.latest).verdict)
             repeats = repeats + 1 if (step.kind, step.checks) == last else 0
             last = (step.kind, step.checks)
             if repeats > 3 and step.kind not in (StepKind.RECHECK, StepKind.DONE):
@@ -271,7 +274,7 @@ def _remove_account(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
     if not w.person_or_park(guide.REMOVE_GOOGLE, detail):
         return Outcome.PARK
     w.wait_for(guide.REMOVE_GOOGLE, lambda: s.accounts().status is not Status.FAIL,
-               every=max(w.options.poll, 3.0), detail=detail)
+               every=w.options.poll, detail=detail)
     return Outcome.GONE if w.stopping() else Outcome.NEXT
 
 
@@ -282,7 +285,7 @@ def _maker_account(w: PhoneWorker, s: PhoneSession, step: Step) -> Outcome:
         return Outcome.PARK
     w.wait_for(guide.SIGN_OUT_MAKER,
                lambda: s.accounts().status is not Status.NEEDS_OPERATOR,
-               every=max(w.options.poll, 3.0), detail=detail)
+               every=w.options.poll, detail=detail)
     return Outcome.GONE if w.stopping() else Outcome.NEXT
 
 
