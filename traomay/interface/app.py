@@ -180,6 +180,11 @@ def main() -> None:
         OPTIONS.lang = set_language(language_from(sys.argv[1:], os.environ))
         _register_commands()
         code = run(app, sys.argv[1:])
+        if code == ExitCode.INTERRUPTED:  # typer turned Ctrl-C into exit 130
+            from traomay.interface import render
+
+            if not render.stop_was_said():
+                print(_("Stopped (Ctrl-C)."), file=sys.stderr)
     except TraomayError as exc:
         from traomay.interface import render
 

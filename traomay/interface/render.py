@@ -233,6 +233,9 @@ class Countdown:
         self.stop()
 
 
+_STOP_SAID: list[bool] = []  # a command already said what Ctrl-C left behind
+
+
 @contextmanager
 def stopped_by_ctrl_c(kept: Msg) -> Iterator[None]:
     """Ctrl-C inside: say what was kept (``kept``), then end the command with exit 130."""
@@ -242,4 +245,10 @@ def stopped_by_ctrl_c(kept: Msg) -> Iterator[None]:
         import typer
 
         console(stderr=True).print(msg_cell(kept, "bold yellow"))
+        _STOP_SAID.append(True)
         raise typer.Exit(130) from None
+
+
+def stop_was_said() -> bool:
+    """Whether :func:`stopped_by_ctrl_c` told the volunteer what Ctrl-C left behind."""
+    return bool(_STOP_SAID)
