@@ -186,13 +186,3 @@ def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = 
                               len(inventory.devices()), samples, allocation)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-
-
-def run_training_hub(phones: int, profile_names: str | None, adb: AdbHub,
-                     on_ready: Callable[[int], None]) -> None:
-    """``traomay sim``: attach simulated phones to the adb server the other commands use,
-    until Ctrl-C."""
-    sim_phones = load_phones(profile_names, phones, unauthorized_first=False)
-    with SimulatedHub(sim_phones, adb_port=adb.port) as sim_hub:
-        on_ready(len(sim_phones))
-        sim_hub.run_forever_until_interrupted()
