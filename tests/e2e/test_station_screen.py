@@ -107,8 +107,8 @@ def test_station_screen_answers_by_keys_and_shows_device_text_literally(
                         key = ANSWERS[row.ask.kind]
                         pressed.append((row.number, row.ask.kind, key))
                         await pilot.press(key)
-                        for _ in range(40):  # until the worker took the answer
-                            await pilot.pause(0.05)
+                        for _ in range(400):  # until the worker took the answer (loaded
+                            await pilot.pause(0.05)  # machines: up to 20 s)
                             now = app.station.board.row(row.transport_id)
                             if now is None or now.ask is not row.ask:
                                 break
