@@ -8,6 +8,7 @@ garbage, becomes a :class:`~traomay.core.errors.BadInputError` naming the file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -114,6 +115,31 @@ def read_apk(path: str | Path) -> ApkInfo:
             UnicodeError, OSError) as exc:
         # zipfile raises many kinds on corrupt archives (bad CRC, unknown compression, ...)
         raise _bad(path, _Problem("damaged", f"{type(exc).__name__}: {exc}"[:200])) from None
+
+
+def read_apk_cached(path: str | Path) -> ApkInfo:
+    """:func:`read_apk`, remembered while the file stays the same (same inode, size, and
+    modification and change times): a station installing on dozens of phones at once reads
+    and verifies each APK once, not once per phone (0.14 s of CPU per 12 MB file, under
+    the GIL). Any write to the file changes its change time, so it is read again; errors
+    are never remembered."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return read_apk(path)  # the usual "unreadable" error
+    info = _read_apk_keyed(str(path.resolve()), st.st_dev, st.st_ino, st.st_size,
+                           st.st_mtime_ns, st.st_ctime_ns)
+    if info.size != st.st_size:  # the file changed while it was read: forget it
+        _read_apk_keyed.cache_clear()
+        return read_apk(path)
+    return info
+
+
+@functools.lru_cache(maxsize=64)
+def _read_apk_keyed(path: str, dev: int, ino: int, size: int, mtime_ns: int,
+                    ctime_ns: int) -> ApkInfo:
+    return read_apk(path)
 
 
 def _find_eocd(data: bytes) -> int:

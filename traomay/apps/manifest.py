@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from traomay.apps.apk import PACKAGE_RE, ApkInfo, read_apk
+from traomay.apps.apk import PACKAGE_RE, ApkInfo, read_apk, read_apk_cached
 from traomay.apps.manifest_yaml import StrictLoader, with_app, write_manifest
 from traomay.core.errors import BadInputError
 from traomay.core.msg import Msg
@@ -422,5 +422,5 @@ def read_app_apks(manifest: Manifest, app: AppEntry) -> list[ApkInfo]:
             raise BadInputError(Msg("{app}: {file} is missing from {folder}.",
                                     {"app": app.name, "file": apk.path,
                                      "folder": str(manifest.apks_dir)}))
-        infos.append(read_apk(path))
+        infos.append(read_apk_cached(path))  # verified once per file, not per phone
     return infos

@@ -59,6 +59,10 @@ WRITE_ATTEMPTS = 4
 RETRY_PAUSE_S = 0.5
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+# Reads run on connections of their own (at most this many at once): in WAL mode a reader
+# never waits for the writer, so a station's 64 phone workers do not queue for the one
+# writer connection while another worker's commit is synced to disk.
+READERS = 8
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -98,6 +102,16 @@ class DeviceRecord:
     created: bool
 
 
+@dataclass
+class _Job:
+    """One caller's write waiting for a group commit (Inventory._write)."""
+
+    fn: Callable[[], Any]
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
 class Inventory:
     """One station's inventory. Safe to share between worker threads (one writer lock) and
     between processes (SQLite's locks, ``BEGIN IMMEDIATE``; see the module docstring).
@@ -119,6 +133,13 @@ class Inventory:
         self._key = key
         self.immutable = False  # True: read-only media, opened with immutable=1
         self._lock = threading.RLock()
+        self._tls = threading.local()  # .db: the reader a thread borrowed; .writing: depth
+        self._readers: list[Database] = []  # idle reader connections
+        self._pool_lock = threading.Lock()  # guards _readers and _pending (not a writer lock)
+        self._pending: list[_Job] = []  # writes waiting for the next group commit
+        self._reader_slots = threading.BoundedSemaphore(READERS)
+        self._reader_target: tuple[str, bool] | None = None  # (target, uri) to open one
+        self._closed = False
         conn = None
         try:
             if read_only:
@@ -126,6 +147,7 @@ class Inventory:
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = self._connect(str(self.path), uri=False)
+                self._reader_target = (str(self.path), False)
             self.db = Database(conn)
             with self._lock:
                 self._prepare()
@@ -159,6 +181,7 @@ class Inventory:
         conn = self._connect(uri + "?mode=ro", uri=True)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self._reader_target = (uri + "?mode=ro", True)
             return conn
         except sqlite3.OperationalError as exc:
             conn.close()
@@ -183,7 +206,44 @@ class Inventory:
             conn.close()
             raise
         self.immutable = True
+        self._reader_target = (uri + "?mode=ro&immutable=1", True)
         return conn
+
+    # -- connections -------------------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        """The connection this thread works on: the reader it borrowed inside a read, else
+        the writer connection (used under ``_lock``)."""
+        return getattr(self._tls, "db", None) or self._db
+
+    @db.setter
+    def db(self, value: Database) -> None:
+        self._db = value
+
+    def _borrow_reader(self) -> Database | None:
+        """An idle reader connection (or a new one); None when none can be opened."""
+        self._reader_slots.acquire()
+        try:
+            with self._pool_lock:
+                if self._readers:
+                    return self._readers.pop()
+            if self._reader_target is None or self._closed:
+                raise sqlite3.OperationalError("no reader")
+            target, uri = self._reader_target
+            return Database(self._connect(target, uri=uri))
+        except sqlite3.Error:
+            self._reader_slots.release()
+            return None
+
+    def _give_back(self, reader: Database) -> None:
+        try:
+            with self._pool_lock:
+                if not self._closed and not reader.conn.in_transaction:
+                    self._readers.append(reader)
+                    return
+            reader.conn.close()
+        finally:
+            self._reader_slots.release()
 
     def _prepare(self) -> None:
         """Check the schema against this code; then (read-write) WAL mode and migrations."""
@@ -273,7 +333,12 @@ class Inventory:
                 detail="unknown migrations: " + ", ".join(state.unknown))
 
     def close(self) -> None:
-        self.db.conn.close()
+        with self._pool_lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.conn.close()
+        self._db.conn.close()
 
     def __enter__(self) -> Inventory:
         return self
@@ -318,34 +383,106 @@ class Inventory:
             attempt += 1
 
     def _read(self, fn: Callable[[], T]) -> T:
-        with self._lock:
-            try:
-                return self._retry(lambda: self._transaction(fn, immediate=False))
-            except (sqlite3.Error, NotFoundError, zlib.error, ValueError) as exc:
-                raise InventoryError(
-                    Msg("Could not read the inventory {path}: it may be damaged or in use by "
-                        "another program.", {"path": str(self.path)}), detail=str(exc)) from exc
+        """``fn`` in one read transaction (one snapshot), on a reader connection of its own;
+        inside a write (or another read) of this thread, on that one's connection."""
+        if getattr(self._tls, "writing", 0) or getattr(self._tls, "db", None) is not None:
+            return self._read_here(fn)
+        reader = self._borrow_reader()
+        if reader is None:
+            with self._lock:
+                return self._read_here(fn)
+        self._tls.db = reader
+        try:
+            return self._read_here(fn)
+        finally:
+            self._tls.db = None
+            self._give_back(reader)
+
+    def _read_here(self, fn: Callable[[], T]) -> T:
+        try:
+            return self._retry(lambda: self._transaction(fn, immediate=False))
+        except (sqlite3.Error, NotFoundError, zlib.error, ValueError) as exc:
+            raise InventoryError(
+                Msg("Could not read the inventory {path}: it may be damaged or in use by "
+                    "another program.", {"path": str(self.path)}), detail=str(exc)) from exc
 
     def _write(self, fn: Callable[[], T]) -> T:
-        with self._lock:
-            if self.read_only:
-                raise InventoryError(Msg(
-                    "The inventory {path} was opened read-only: this command cannot change it.",
-                    {"path": str(self.path)}))
-            try:
-                return self._retry(lambda: self._transaction(fn, immediate=True))
-            except (sqlite3.Error, NotFoundError) as exc:
-                if _is_busy(exc):
-                    raise InventoryError(Msg(
-                        "The inventory {path} stayed locked by another program for more than "
-                        "{seconds} seconds; nothing was recorded. Close other programs that "
-                        "use it and try again.",
-                        {"path": str(self.path),
-                         "seconds": int(WRITE_ATTEMPTS * BUSY_TIMEOUT_S)}),
-                        detail=str(exc)) from exc
-                raise InventoryError(
-                    Msg("Could not write to the inventory {path}; nothing was changed.",
-                        {"path": str(self.path)}), detail=str(exc)) from exc
+        """``fn`` in one write transaction, all or nothing.
+
+        Group commit: the threads of one station that want to write at the same moment are
+        committed together, each ``fn`` in a savepoint of its own (one that fails is rolled
+        back alone) and one COMMIT, so one sync to disk, for all of them. Each caller still
+        returns only once its write is committed. With 64 phones the writes otherwise queue
+        behind each other's sync (a few milliseconds each)."""
+        if getattr(self._tls, "writing", 0):  # nested in a write of this thread: inside it
+            return self._write_locked(fn)
+        job = _Job(fn)
+        with self._pool_lock:
+            self._pending.append(job)
+        with self._lock:  # one leader at a time; the one before us may have done ours
+            if not job.done:
+                with self._pool_lock:
+                    batch, self._pending = self._pending, []
+                self._tls.writing = 1
+                try:
+                    self._commit(batch)
+                finally:
+                    self._tls.writing = 0
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def _commit(self, batch: list[_Job]) -> None:
+        def run_all() -> None:  # run again from the start if the whole attempt is retried
+            conn = self.db.conn
+            for job in batch:
+                job.result, job.error = None, None
+                conn.execute("SAVEPOINT traomay_job")
+                try:
+                    job.result = job.fn()
+                    conn.execute("RELEASE traomay_job")
+                except BaseException as exc:  # this job only: the others stay
+                    conn.execute("ROLLBACK TO traomay_job")
+                    conn.execute("RELEASE traomay_job")
+                    job.error = self._write_error(exc)
+
+        try:
+            self._write_locked(run_all)
+        except BaseException as exc:  # the commit itself failed: nothing of the batch is in
+            for job in batch:
+                job.result, job.error = None, exc
+        finally:
+            for job in batch:
+                job.done = True
+
+    def _write_error(self, exc: BaseException) -> BaseException:
+        """What a failed write raises: sqlite errors become InventoryError (exit 7)."""
+        if not isinstance(exc, (sqlite3.Error, NotFoundError)):
+            return exc
+        error = self._inventory_error(exc)
+        error.__cause__ = exc
+        return error
+
+    def _inventory_error(self, exc: BaseException) -> InventoryError:
+        if _is_busy(exc):
+            return InventoryError(Msg(
+                "The inventory {path} stayed locked by another program for more than "
+                "{seconds} seconds; nothing was recorded. Close other programs that use it and "
+                "try again.", {"path": str(self.path),
+                               "seconds": int(WRITE_ATTEMPTS * BUSY_TIMEOUT_S)}),
+                detail=str(exc))
+        return InventoryError(Msg("Could not write to the inventory {path}; nothing was "
+                                  "changed.", {"path": str(self.path)}), detail=str(exc))
+
+    def _write_locked(self, fn: Callable[[], T]) -> T:
+        if self.read_only:
+            raise InventoryError(Msg(
+                "The inventory {path} was opened read-only: this command cannot change it.",
+                {"path": str(self.path)}))
+        try:
+            return self._retry(lambda: self._transaction(fn, immediate=True))
+        except (sqlite3.Error, NotFoundError) as exc:
+            raise self._write_error(exc) from exc
 
     # -- devices -----------------------------------------------------------------------
     def find_device_id(self, keys: Iterable[str]) -> int | None:

@@ -292,12 +292,17 @@ class PhoneSession:
     # -- bookkeeping ---------------------------------------------------------------------
     def _update(self, stage: str | None = None) -> Verdict:
         verdict = compute_verdict(self.inventory.latest_results(self.device_id))
+        device = self.inventory.device(self.device_id)
         values: dict[str, Any] = {"verdict": verdict.verdict}
         if stage is not None:
-            current = str(self.inventory.device(self.device_id).get("stage") or "")
+            current = str(device.get("stage") or "")
             if STAGES.index(stage) >= (STAGES.index(current) if current in STAGES else 0):
                 values["stage"] = stage
-        self.inventory.set_device_fields(self.device_id, **values)
+        # Only a change is written: every write is a transaction synced to disk, and a
+        # station of 64 phones shares one inventory.
+        changed = {k: v for k, v in values.items() if device.get(k) != v}
+        if changed:
+            self.inventory.set_device_fields(self.device_id, **changed)
         return verdict
 
 

@@ -34,6 +34,7 @@ import asyncio
 import re
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -207,6 +208,31 @@ class DropDuring(Fault):
         return self.come_back_after
 
 
+class Glitch(Fault):
+    """A USB hiccup while the phone does ``what``: the connection is cut, the phone stays
+    plugged in, and adb reconnects by itself within a second under the SAME transport id
+    (adb retries a dropped device after 250 ms; only an unplug makes a new transport)."""
+
+    def __init__(self, what: str = "shell", *, at: str = "output",
+                 contains: str | None = None, times: int | None = 1, skip: int = 0) -> None:
+        super().__init__(what, contains=contains, times=times, skip=skip)
+        if at not in ("start", "output"):
+            raise ValueError(f"at must be start or output, not {at!r}")
+        self.at = at
+
+    async def on_service(self, server: PhoneServer, service: str) -> None:
+        if self.at == "start":
+            self.fire()
+            raise DropConnection()
+
+    async def before_write(self, server: PhoneServer, stream: Stream, chunk: bytes) -> bytes:
+        if self.at == "output" and self.armed() and stream.bytes_written == 0 and \
+                self.matches(stream.service):
+            self.fire()
+            raise DropConnection()
+        return chunk
+
+
 class Slow(Fault):
     """Every matching service waits ``seconds`` before it runs (a busy or slow phone)."""
 
@@ -295,25 +321,38 @@ class InstallFails(Fault):
         if code not in self.CODES:
             raise ValueError(f"simulated install failures: {self.CODES}")
         self.code = code
-        self._saved: dict[str, int] = {}
 
     def matches(self, service: str) -> bool:
         # Only the step that decides (not install-write of a session).
         return super().matches(service) and "install-write" not in service
+
+    async def before_service(self, server: PhoneServer, service: str) -> None:
+        # The room comes back by the next command at the latest, even when the install's
+        # answer never went out (its connection was cut meanwhile).
+        _give_room_back(server.phone)
+        await super().before_service(server, service)
 
     async def on_service(self, server: PhoneServer, service: str) -> None:
         phone = server.phone
         if not hasattr(phone, "storage_free"):
             return
         self.fire()
-        self._saved[service] = phone.storage_free
+        _ROOM.setdefault(phone, phone.storage_free)  # two rules at once: the first one's
         phone.storage_free = 0
 
     async def before_write(self, server: PhoneServer, stream: Stream, chunk: bytes) -> bytes:
-        saved = self._saved.pop(stream.service, None)
-        if saved is not None:
-            server.phone.storage_free = saved  # the answer is out: the room is back
+        if kind_of(stream.service) == "install":
+            _give_room_back(server.phone)  # the answer is out: the room is back
         return chunk
+
+
+_ROOM: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # phone -> its room
+
+
+def _give_room_back(phone: Any) -> None:
+    saved = _ROOM.pop(phone, None)
+    if saved is not None:
+        phone.storage_free = saved
 
 
 class Unauthorized(Fault):
@@ -453,8 +492,8 @@ class SharedBandwidth(WireFaults):
         return chunk
 
 
-__all__ = ["WHATS", "DropDuring", "Fault", "FaultPlan", "Garble", "InstallFails", "Served",
-           "SharedBandwidth", "Slow", "Unauthorized", "UsbBus", "kind_of", "unplug"]
+__all__ = ["WHATS", "DropDuring", "Fault", "FaultPlan", "Garble", "Glitch", "InstallFails",
+           "Served", "SharedBandwidth", "Slow", "Unauthorized", "UsbBus", "kind_of", "unplug"]
 
 
 def describe(plan: Any) -> str:

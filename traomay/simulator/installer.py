@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 def streamed_install_size(command: str) -> int:
     """Bytes the wire must read from the host before run() for streaming installs."""
+    if "install" not in command:  # every other command: no need to split it
+        return 0
     for prefix in ("exec:", "shell,v2,raw:", "shell,v2:", "shell:", "abb_exec:"):
         if command.startswith(prefix):
             command = ("package " if prefix == "abb_exec:" and not command[len(prefix):]

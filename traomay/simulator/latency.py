@@ -16,6 +16,7 @@ on-phone copy, verification and dexopt: a fixed part plus a per-megabyte part.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,13 +66,19 @@ class CommandLatency:
     install_bytes_per_s: float = 25e6
     scale: float = 1.0  # every figure times this (0.5: a fast phone, 2: an old one)
 
+    @functools.cached_property
+    def _longest(self) -> int:
+        return max((len(p) for p in self.commands), default=0)
+
     def __call__(self, argv: list[str], stdin_bytes: int = 0, phone: Any = None) -> float:
         """Seconds the command ``argv`` (with ``stdin_bytes`` streamed in) takes on
         ``phone`` (read for the size of an APK installed from a file or a session)."""
-        best, seconds = -1, 0.0
-        for prefix, value in self.commands.items():
-            if len(prefix) > best and tuple(argv[:len(prefix)]) == prefix:
-                best, seconds = len(prefix), value
+        seconds = 0.0
+        for length in range(min(len(argv), self._longest), -1, -1):
+            found = self.commands.get(tuple(argv[:length]))
+            if found is not None:
+                seconds = found
+                break
         words = argv[2:] if argv[:2] == ["cmd", "package"] else argv[1:] if argv[:1] == \
             ["pm"] else []
         if words and words[0] in INSTALL_VERBS:

@@ -299,6 +299,8 @@ class Phone:
     def stream(self, command: str) -> Iterator[tuple[float, bytes]] | None:
         """(delay, bytes) chunks for a command whose output comes over time (a plain
         ``getevent`` that streams); None when the command answers at once through run()."""
+        if "getevent" not in command:  # most commands: no need to split them
+            return None
         try:
             argv = shlex.split(command)
         except ValueError:
@@ -472,7 +474,11 @@ class Phone:
         the adb keys are gone, USB debugging is off and the setup wizard runs again. The
         caller (hub.unplug/replug) models the phone leaving and coming back."""
         self._wipe_user_data()
-        self._reset_settings(_android_id(f"{self.profile.name}#settings{self.boot_count}"))
+        # Android makes a new android_id at every factory reset, even two in a row before
+        # the next boot: count the resets, not the boots.
+        self.settings_resets = getattr(self, "settings_resets", 0) + 1
+        self._reset_settings(_android_id(
+            f"{self.profile.name}#settings{self.boot_count}.{self.settings_resets}"))
         self.settings["global"].update({"adb_enabled": "0", "device_provisioned": "0"})
         self.props.pop("persist.sys.test_harness", None)
         self._authorized = False  # the adb keys were in /data: "Allow USB debugging?" again

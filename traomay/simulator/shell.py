@@ -222,6 +222,9 @@ class Shell:
         self.commands: dict[str, Command] = registry()
         self.status = 0
         self.variables: dict[str, str] = {}
+        # False: a shell without subshells and jobs ("syntax error: '(' unexpected"), to
+        # exercise the toolkit's sequential fallback.
+        self.jobs = True
         # Simulated time of the command line being run (latency.py): seconds so far, and
         # when each background job ends.
         self.clock = 0.0
@@ -290,6 +293,8 @@ class Shell:
                     node.redirects.append(tok)
                 else:
                     stages[-1].append(tok)
+            elif tok == ("(",) and not self.jobs:
+                raise ShellSyntaxError("'(' unexpected")
             elif tok == ("(",) and at_start:
                 body, i = self._parse(tokens, i + 1, stop | {")"})
                 if i >= len(tokens) or tokens[i] != (")",):

@@ -32,6 +32,7 @@ LIST_EVERY_S = 0.5
 HUB_DROP_PHONES = 3  # this many ready phones vanishing ...
 HUB_DROP_WINDOW_S = 1.5  # ... within this many seconds: the hub, not the phones
 RECONNECT_OFFLINE_AFTER_S = 5.0
+RETRY_WORKER_AFTER_S = 1.0  # a phone back on the same transport gets a new worker after this
 
 HUB_PROBLEM = Msg("{n} phones disconnected at once: the hub lost power or its cable. Check "
                   "the hub's power and its cable to the computer, then replug the hub.")
@@ -106,7 +107,8 @@ class Station:
 
     def _settled(self) -> bool:
         with self._lock:
-            busy = [w for w in self.workers.values() if w.is_alive()]
+            busy = [w for w in self.workers.values() if w.is_alive() or (
+                w.retry and w.tid in self._known and self._known[w.tid].ready)]
         if busy:
             return False
         waiting_back = any(r.state == "waiting_back" for r in self.board.snapshot().rows)
@@ -121,7 +123,8 @@ class Station:
             if listing.ready:
                 self._offline_since.pop(tid, None)
                 with self._lock:
-                    if tid not in self.workers:
+                    worker = self.workers.get(tid)
+                    if worker is None or _again(worker, now):
                         worker = PhoneWorker(self, listing)
                         self.workers[tid] = worker
                         worker.start()
@@ -205,6 +208,15 @@ class Station:
         rows = [r for r in self.board.snapshot().rows if r.number == number
                 and r.state not in ("gone", "waiting_back")]
         return rows[-1] if rows else None
+
+
+def _again(worker: PhoneWorker, now: float) -> bool:
+    """Its worker ended because the phone stopped answering, yet adb lists the transport
+    ready (still, or again): a USB hiccup that adb reconnected under the same transport id.
+    Another worker resumes from the inventory (not at once, so a phone that keeps failing
+    is not hammered)."""
+    return (worker.retry and not worker.is_alive() and worker.ended_at is not None
+            and now - worker.ended_at >= RETRY_WORKER_AFTER_S)
 
 
 def _wait_back_msg() -> Msg:

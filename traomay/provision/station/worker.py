@@ -67,6 +67,11 @@ class PhoneWorker(threading.Thread):
         self.gone = threading.Event()
         self.parked = False
         self.finished = False
+        # The phone stopped answering (or left): if adb lists this transport ready again
+        # (a USB hiccup: adb reconnects under the same id), the station starts another
+        # worker, which resumes from the inventory.
+        self.retry = False
+        self.ended_at: float | None = None
         self.session: PhoneSession | None = None
         self.board = station.board
         self.options = station.options
@@ -109,6 +114,7 @@ class PhoneWorker(threading.Thread):
             self.show(state="problem", action=exc.message)
         except (DeviceGone, DeviceTimeout):
             self.gone.set()
+            self.retry = True
         except TraomayError as exc:  # the inventory, a broken file: say it on the row
             self.show(state="problem", action=exc.message)
             self.log("problem", msgid=exc.message.msgid)
@@ -118,6 +124,8 @@ class PhoneWorker(threading.Thread):
                 "if it happens again.", {"kind": type(exc).__name__}))
             self.log("bug", kind=type(exc).__name__)
         finally:
+            self.retry = self.retry or (self.gone.is_set() and not self.finished)
+            self.ended_at = time.monotonic()
             self.station.worker_ended(self)
 
     def _run(self) -> None:
