@@ -12,7 +12,8 @@ Printed per hub size: the measured makespan (station start to every phone finish
 ideal makespan from the same latencies and bandwidth (station_rig.ideal: the longest phone's
 critical path or all APK bytes over the bus; and the scheduled ideal, where installs wait
 for their phone's erase), their ratio (efficiency), adb round trips (services the phones
-answered) and the station process's peak memory per phone.
+answered) and the station process's memory per phone (its peak resident memory while
+running, less what it held once loaded, over the number of phones).
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def one(n: int, args: argparse.Namespace) -> tuple:
         services = sum(len(plan.journal) for plan in bench.plans)
     makespan = result["makespan"]
     start, end = result["start"], result["end"]
-    per_phone_mb = ((end.get("max_rss_kb", 0) - start.get("max_rss_kb", 0)) / 1024 / n
-                    if end and start else float("nan"))
+    per_phone_mb = ((end["peak_rss_kb"] - start["rss_kb"]) / 1024 / n
+                    if "peak_rss_kb" in end and "rss_kb" in start else float("nan"))
     eff = best["ideal"] / makespan if makespan else float("nan")
     eff_sched = best["scheduled"] / makespan if makespan else float("nan")
     return (n, _f(makespan), _f(best["ideal"]), _f(eff, 2), _f(best["scheduled"]),
@@ -82,7 +83,8 @@ def main() -> None:
     parser.add_argument("--apk-mb", default="12,6",
                         help="sizes of the two stand-in APKs in MB (assumed, see README)")
     parser.add_argument("--bandwidth-mb", type=float, default=USB2_BYTES_PER_S / 1e6)
-    parser.add_argument("--poll", type=float, default=2.0, help="StationOptions.poll")
+    parser.add_argument("--poll", type=float, default=0.5,
+                        help="StationOptions.poll: how often a person's action is looked for")
     parser.add_argument("--touch-row-s", type=float, default=0.02,
                         help="seconds between touch rows (the volunteer's swipe)")
     parser.add_argument("--timeout", type=float, default=900.0)

@@ -4,8 +4,9 @@
 
 Runs ``Station`` on the adb server at ADB_PORT (StationOptions from OPTIONS_JSON). Its board
 goes to stdout as JSON lines (at most one every 50 ms, as a screen redraws); a person's
-answers come on stdin as ``TID JSON`` lines. Ends when stdin closes, then prints one last
-line ``{"end": {...}}`` with its own CPU time and peak memory.
+answers come on stdin as ``TID JSON`` lines. First line ``{"start": {...}}`` (resident
+memory once loaded); when stdin closes, a last line ``{"end": {...}}`` with its CPU time
+and its peak resident memory while it ran.
 """
 
 from __future__ import annotations
@@ -34,6 +35,28 @@ def emit(data: dict) -> None:
     with _out:
         sys.stdout.write(json.dumps(data) + "\n")
         sys.stdout.flush()
+
+
+def rss_kb() -> int:
+    """Resident memory now (Linux: /proc/self/statm), else the peak so far."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * resource.getpagesize() // 1024
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class PeakRss:
+    """Resident memory sampled every 0.2 s while the station runs (its peak)."""
+
+    def __init__(self) -> None:
+        self.peak = rss_kb()
+        self.stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.2):
+            self.peak = max(self.peak, rss_kb())
 
 
 def row_json(row) -> dict:
@@ -71,7 +94,8 @@ def answers(station: Station) -> None:
 def main() -> None:
     port, db, manifest_path, logs, options = sys.argv[1:6]
     manifest = load_manifest(Path(manifest_path))
-    emit({"start": {"max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}})
+    emit({"start": {"rss_kb": rss_kb()}})
+    peak = PeakRss()
     with Inventory(Path(db), station="bench") as inventory:
         station = Station(AdbHub(port=int(port)), inventory, demo_config(manifest),
                           StationOptions(logs_dir=Path(logs) if logs != "-" else None,
@@ -81,8 +105,8 @@ def main() -> None:
         threading.Thread(target=answers, args=(station,), daemon=True).start()
         station.run()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    emit({"end": {"cpu_s": usage.ru_utime + usage.ru_stime,
-                  "max_rss_kb": usage.ru_maxrss}})
+    peak.stop.set()
+    emit({"end": {"cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_kb": peak.peak}})
 
 
 if __name__ == "__main__":
