@@ -10,10 +10,11 @@ runs in its own process, as on a real station PC.
 
 Printed per hub size: the measured makespan (station start to every phone finished), the
 ideal makespan from the same latencies and bandwidth (station_rig.ideal: the longest phone's
-critical path or all APK bytes over the bus; and the scheduled ideal, where installs wait
-for their phone's erase), their ratio (efficiency), adb round trips (services the phones
-answered) and the station process's memory per phone (its peak resident memory while
-running, less what it held once loaded, over the number of phones).
+critical path or all APK bytes over the bus; and "ordered", the same bound knowing that no
+APK can go before the first erase is done and the last one must still be installed), their
+ratios (efficiency), adb round trips (services the phones answered) and the station
+process's memory per phone (its peak resident memory while running, less what it held once
+loaded, over the number of phones).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from station_rig import (  # noqa: E402
 
 from traomay.simulator.latency import REALISTIC  # noqa: E402
 
-HEADER = ("phones", "makespan s", "ideal s", "eff", "sched s", "eff(sched)", "bus s",
+HEADER = ("phones", "makespan s", "ideal s", "eff", "ordered s", "eff(ordered)", "bus s",
           "round trips", "rt/phone", "station MB/phone", "station CPU s", "done")
 
 
@@ -48,7 +49,8 @@ def one(n: int, args: argparse.Namespace) -> tuple:
     with Bench(phones, sizes_mb=sizes, bandwidth=args.bandwidth_mb * 1e6) as bench:
         result = bench.run_station({
             "operator": "bench", "touch_timeout": 60, "call_timeout": 30, "wait_back": 120,
-            "recheck_every": 2.0, "poll": args.poll}, timeout=args.timeout)
+            "recheck_every": 2.0, "poll": args.poll}, timeout=args.timeout,
+            erase_seconds=args.erase_s)
         db = result["db"]
         with sqlite3.connect(db) as conn:
             done = conn.execute("SELECT count(*) FROM devices WHERE stage = 'finalized'"
@@ -62,9 +64,9 @@ def one(n: int, args: argparse.Namespace) -> tuple:
     per_phone_mb = ((end["peak_rss_kb"] - start["rss_kb"]) / 1024 / n
                     if "peak_rss_kb" in end and "rss_kb" in start else float("nan"))
     eff = best["ideal"] / makespan if makespan else float("nan")
-    eff_sched = best["scheduled"] / makespan if makespan else float("nan")
-    return (n, _f(makespan), _f(best["ideal"]), _f(eff, 2), _f(best["scheduled"]),
-            _f(eff_sched, 2), _f(best["bandwidth"]), services, _f(services / n, 0),
+    eff_ordered = best["ordered"] / makespan if makespan else float("nan")
+    return (n, _f(makespan), _f(best["ideal"]), _f(eff, 2), _f(best["ordered"]),
+            _f(eff_ordered, 2), _f(best["bandwidth"]), services, _f(services / n, 0),
             _f(per_phone_mb, 2), _f(end.get("cpu_s")), f"{done}/{n}")
 
 
@@ -87,6 +89,8 @@ def main() -> None:
                         help="StationOptions.poll: how often a person's action is looked for")
     parser.add_argument("--touch-row-s", type=float, default=0.02,
                         help="seconds between touch rows (the volunteer's swipe)")
+    parser.add_argument("--erase-s", type=float, default=2.0,
+                        help="seconds a phone is away for its erase (the volunteer's part)")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--sequential", action="store_true",
                         help="batches one section after another, not as concurrent jobs")

@@ -84,6 +84,7 @@ class MeteredPhone(Phone):
         self.commands = 0
         self.install_busy_s = 0.0  # answering install commands (on-phone install time)
         self.busy_before_install_s = 0.0  # answering commands before the first install
+        self.tail_s = 0.0  # the last install's on-phone time and what followed it
 
     def run(self, command: str, stdin: bytes = b"") -> ShellOutcome:
         out = super().run(command, stdin)
@@ -93,8 +94,11 @@ class MeteredPhone(Phone):
         if is_install:
             self.install_busy_s += out.seconds
             self.apk_bytes += len(stdin)
+            self.tail_s = out.seconds
         elif self.apk_bytes == 0:
             self.busy_before_install_s += out.seconds
+        else:
+            self.tail_s += out.seconds
         return out
 
     def stream(self, command: str) -> Iterator[tuple[float, bytes]] | None:
@@ -267,7 +271,7 @@ class Bench:
     def run_station(self, options: dict[str, Any], *, timeout: float = 600.0,
                     before_act: Callable[[Row, int], bool] | None = None,
                     done: Callable[[RemoteBoard], bool] | None = None,
-                    logs: bool = True) -> dict[str, Any]:
+                    logs: bool = True, erase_seconds: float = 2.0) -> dict[str, Any]:
         """The station from start until every phone is finished (or ``done(board)``), then
         its process is ended; what was measured."""
         db = self.work / "inventory.sqlite"
@@ -277,7 +281,7 @@ class Bench:
         stop = threading.Event()
         volunteer = BenchVolunteer(board, self.sim, dict(zip(self.sim.addresses, self.phones,
                                                             strict=True)), stop,
-                                   before_act=before_act)
+                                   before_act=before_act, erase_seconds=erase_seconds)
         volunteer.start()
         finished = done or (lambda b: sum(r.state in ("done", "set_aside")
                                           for r in b.snapshot().rows) >= len(self.phones))
@@ -309,29 +313,20 @@ class Bench:
 # -- the ideal ---------------------------------------------------------------------------------
 
 def ideal(phones: list[MeteredPhone], rate: float) -> dict[str, float]:
-    """The makespan with no host overhead, from the phones' own accounts.
+    """The makespan with no host overhead, from the phones' own accounts (lower bounds).
 
     Per phone, its critical path: the seconds it spent answering commands + a person's
-    gestures + away for its erase + its APK bytes at the whole bus's speed. Overall (the
+    gestures + away for its erase + its APK bytes at the whole bus's speed. ``ideal`` (the
     brief's bound): the longest of those, or all APK bytes over the bus, whichever is more.
-    ``scheduled`` is tighter and still ideal: no phone can receive its apps before its own
-    erase is done (the erase wipes them), so each phone's pre-install path runs first, the
-    bus then carries the APKs in the order phones become ready, and each phone finishes its
-    install and what follows."""
-    crit = []
-    ready = []
-    for p in phones:
-        transfer = p.apk_bytes / rate
-        crit.append(p.busy_s + p.gesture_s + p.away_s + transfer)
-        pre = p.busy_before_install_s + p.gesture_s + p.away_s
-        post = p.busy_s - p.busy_before_install_s
-        ready.append((pre, p.apk_bytes, post))
+    ``ordered`` is still a lower bound but knows the flow's order: no APK byte can go before
+    the first phone is erased (the erase wipes the apps), and after the bus carried the
+    last byte, that phone still installs it and finishes (at least the shortest such tail):
+    first ready + all bytes / rate + shortest tail."""
+    crit = [p.busy_s + p.gesture_s + p.away_s + p.apk_bytes / rate for p in phones]
+    pre = [p.busy_before_install_s + p.gesture_s + p.away_s for p in phones if p.apk_bytes]
+    tails = [p.tail_s for p in phones if p.apk_bytes]
     bandwidth = sum(p.apk_bytes for p in phones) / rate
-    bus_free, scheduled = 0.0, 0.0
-    for pre, size, post in sorted(ready):
-        start = max(pre, bus_free)
-        bus_free = start + size / rate
-        scheduled = max(scheduled, bus_free + post)
+    ordered = min(pre) + bandwidth + min(tails) if pre else 0.0
     return {"per_phone_max": max(crit), "per_phone_mean": sum(crit) / len(crit),
             "bandwidth": bandwidth, "ideal": max(max(crit), bandwidth),
-            "scheduled": max(scheduled, max(crit))}
+            "ordered": max(max(crit), ordered)}
