@@ -301,7 +301,7 @@ class StationApp(App[Ending]):
         choice = next((c for c in row.ask.choices if c.key == key), None)
         if choice is None:
             return False
-        if self.station.answer(row.number, choice.value):
+        if self.station.answer(row.number, choice.value, row.ask):
             self._say(_("#{number}: {answer}").format(
                 number=row.number, answer=view.safe(choice.label)))
         return True

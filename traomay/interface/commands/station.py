@@ -179,7 +179,7 @@ def _read_answers(station: Station) -> None:
         choice = next((c for c in row.ask.choices if c.key == key), None) \
             if row is not None and row.ask is not None else None
         if choice is not None:
-            station.answer(number, choice.value)
+            station.answer(number, choice.value, row.ask)
 
 
 # -- the end -----------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ class Board:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rows: dict[int, Row] = {}  # by transport id
-        self._answers: dict[int, tuple[threading.Event, list[Any]]] = {}
+        self._answers: dict[int, tuple[threading.Event, list[Any], Ask]] = {}
         self._notices: list[Msg] = []
         self.changed = threading.Condition(self._lock)
 
@@ -119,7 +119,7 @@ class Board:
         is up, the station stops or the phone goes away)."""
         event, box = threading.Event(), []
         with self._lock:
-            self._answers[transport_id] = (event, box)
+            self._answers[transport_id] = (event, box, question)
         self.update(transport_id, ask=question, state="person", action=question.prompt,
                     wait_until=time.monotonic() + timeout)
         deadline = time.monotonic() + timeout
@@ -135,14 +135,20 @@ class Board:
             self.update(transport_id, ask=None, wait_until=None)
         return box[0] if box else None
 
-    def answer(self, transport_id: int, value: Any) -> bool:
-        """The person answered the question on that phone's row."""
+    def answer(self, transport_id: int, value: Any, question: Ask | None = None) -> bool:
+        """The person answered the question on that phone's row. ``question`` is the one the
+        person read: a key pressed while the screen still showed an earlier question (the
+        screen redraws a few times a second) must not answer the one asked since."""
         with self._lock:
             waiting = self._answers.get(transport_id)
-        if waiting is None:
-            return False
-        event, box = waiting
-        box.append(value)
+            if waiting is None:
+                return False
+            event, box, asked = waiting
+            if question is not None and question is not asked:
+                return False
+            if box:
+                return False  # answered already: the first answer counts
+            box.append(value)
         event.set()
         return True
 

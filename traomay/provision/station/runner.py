@@ -25,7 +25,7 @@ from traomay.core.msg import Msg
 from traomay.device.adb import AdbHub, PhoneListing, instruction_for_state
 from traomay.inventory.store import Inventory, utc_now
 from traomay.provision.config import SessionConfig
-from traomay.provision.station.board import Board, Row, Snapshot
+from traomay.provision.station.board import Ask, Board, Row, Snapshot
 from traomay.provision.station.worker import PhoneWorker, StationOptions
 
 LIST_EVERY_S = 0.5
@@ -190,9 +190,10 @@ class Station:
             pass  # a log that cannot be written never stops the station
 
     # -- the person's keys -------------------------------------------------------------------
-    def answer(self, number: int, value: Any) -> bool:
+    def answer(self, number: int, value: Any, question: Ask | None = None) -> bool:
+        """Answer phone #number's question; ``question``: the one the person read."""
         row = self._row_by_number(number)
-        return row is not None and self.board.answer(row.transport_id, value)
+        return row is not None and self.board.answer(row.transport_id, value, question)
 
     def find(self, number: int) -> bool:
         from traomay.provision.station.worker import find_phone
