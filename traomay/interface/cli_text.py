@@ -73,7 +73,9 @@ METAVARS: dict[str, str] = {
 # Arguments by parameter name: what the volunteer types there.
 ARGUMENT_NAMES: dict[str, str] = {
     "phone": N_("PHONE"), "apks": N_("APK"), "check": N_("CHECK"),
-    "decision": N_("DECISION"), "action": N_("ACTION"),
+    "decision": N_("DECISION"), "action": N_("ACTION"), "household": N_("HOUSEHOLD"),
+    "file": N_("FILE"), "folder": N_("FOLDER"), "other": N_("OTHER_INVENTORY"),
+    "code": N_("CODE"),
 }
 
 
