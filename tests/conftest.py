@@ -24,6 +24,15 @@ for _var in ("TRAOMAY_CAMPAIGN", "TRAOMAY_DB", "TRAOMAY_STATION"):
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURES = REPO.parent / "shared" / "captures"
+# The `traomay` commands the tests run as child processes compile traomay's sources into a
+# cache of their own when the environment forbids bytecode beside the sources
+# (PYTHONDONTWRITEBYTECODE, set on some CI machines): an installed traomay has its bytecode,
+# and compiling ~90 modules again costs every command about 0.3 s of CPU.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(REPO / ".pytest-pycache"))
+# pytest-xdist runs the suite in several processes ("gw0", "gw1", ...): each has its own adb
+# server, on ports apart from the others'.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
 
 
 def capture_rows(file_name: str) -> list[tuple[str, Path]]:
@@ -47,7 +56,7 @@ def adb_server(tmp_path_factory):
     from traomay.device.adb import free_port, private_adb_server
 
     home = tmp_path_factory.mktemp("adbhome")
-    with private_adb_server(home, free_port(16037)) as server:
+    with private_adb_server(home, free_port(16037 + 300 * _WORKER)) as server:
         yield server
 
 

@@ -11,6 +11,7 @@ watches the station's board and renders it (nothing is printed here).
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -162,7 +163,9 @@ def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = 
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     home = Path(tempfile.mkdtemp(prefix="traomay-demo-"))
     try:
-        port = free_port(15037)
+        # Somewhere in 15037-15936: two demos started at once (two terminals, the tests)
+        # rarely try the same free port.
+        port = free_port(15037 + random.randrange(900))
         announce(Msg("Starting a private adb server on port {port} and {n} simulated "
                      "phones…", {"port": port, "n": len(sim_phones)}))
         with private_adb_server(home, port) as server, \
