@@ -130,6 +130,12 @@ class Station:
                         worker.start()
                 continue
             known = self.board.row(tid)
+            if listing.state == "offline" and _leaving_to_erase(known):
+                # A phone restarting for its erase is often listed "offline" for a moment
+                # before it leaves the list (adb sees the link drop first; USB and TCP alike).
+                self._last_left = now
+                self.board.update(tid, state="waiting_back", action=_wait_back_msg())
+                continue
             named = {} if known is not None and known.phone else {
                 "phone": listing.model.replace("_", " ")}  # identified rows keep their name
             self.board.update(tid, listing.serial, state="problem",
@@ -147,7 +153,7 @@ class Station:
             if worker is not None:
                 worker.gone.set()
             row = self.board.row(tid)
-            if row is not None and row.stage == "erase" and row.state == "person":
+            if _leaving_to_erase(row):
                 self._last_left = now  # expected: it restarts to erase itself
                 self.board.update(tid, state="waiting_back", action=_wait_back_msg())
                 continue
@@ -218,6 +224,12 @@ def _again(worker: PhoneWorker, now: float) -> bool:
     is not hammered)."""
     return (worker.retry and not worker.is_alive() and worker.ended_at is not None
             and now - worker.ended_at >= RETRY_WORKER_AFTER_S)
+
+
+def _leaving_to_erase(row: Row | None) -> bool:
+    """The row waits for the volunteer to erase the phone from Settings (or saw it go)."""
+    return row is not None and row.stage == "erase" and row.state in ("person",
+                                                                       "waiting_back")
 
 
 def _wait_back_msg() -> Msg:

@@ -143,8 +143,11 @@ class PhoneWorker(threading.Thread):
             state = self._state(session)
             step = next_step(state, only_checks=self.options.only_checks)
             if last is None or step.kind != last[0]:
-                self.show(stage=step.kind.value, action=None, detail=(),  # no stale action
-                          verdict=compute_verdict(state.latest).verdict)
+                # A new step starts as the station's work: the row must not keep the last
+                # step's "person" state (a volunteer reading "erase" + "waiting for you"
+                # would erase the phone before the station recorded what it looked like).
+                self.show(stage=step.kind.value, state="working", action=None, detail=(),
+                          wait_until=None, verdict=compute_verdict(state.latest).verdict)
             repeats = repeats + 1 if (step.kind, step.checks) == last else 0
             last = (step.kind, step.checks)
             if repeats > 3 and step.kind not in (StepKind.RECHECK, StepKind.DONE):
