@@ -11,8 +11,11 @@
 - **Conflicts reported.** A phone that passed at one station and failed at the other; a
   phone with an intake at both stations (the one here is kept).
 
-Everything happens in one transaction, set-based in SQL (the other file is ATTACHed): a
-district merge of 50 000 phones with their results takes about a second.
+Everything happens in one transaction (all or nothing; another program's write waits for
+it), set-based in SQL with the other file ATTACHed: phones and runs new here get their ids
+in SQL (after the highest here), rows are copied with INSERT ... SELECT joined with those
+id maps, raw outputs are copied as they are (never decompressed), and a merge that brings
+nothing writes nothing. ``benchmarks/inventory.py`` times a district's merge.
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ from pathlib import Path
 from traomay.core.errors import InventoryError, UsageError
 from traomay.core.msg import Msg
 from traomay.inventory.store import Inventory, utc_now
-from traomay.inventory.verdict import compute_verdict
+from traomay.inventory.verdict import verdict_of
 
 _STAGE_RANK = ("CASE {col} WHEN 'identified' THEN 0 WHEN 'inspected' THEN 1 WHEN 'reset' "
                "THEN 2 WHEN 'installed' THEN 3 WHEN 'finalized' THEN 4 ELSE -1 END")
+_STAGE_NAME = ("CASE {col} WHEN 0 THEN 'identified' WHEN 1 THEN 'inspected' WHEN 2 THEN 'reset' "
+               "WHEN 3 THEN 'installed' WHEN 4 THEN 'finalized' END")  # a rank's stage
+# The merge's id maps (dropped at its end; on a rollback they go with the transaction).
+_TEMP_TABLES = ("m_dev", "m_old", "m_run", "m_touched")
 
 
 @dataclass(frozen=True)
@@ -91,19 +98,17 @@ def _open_source(inventory: Inventory, path: Path) -> None:
             "with traomay at its station, then merge it.", {"path": str(path)}))
 
 
-def _verdicts(inventory: Inventory, device_ids: list[int]) -> dict[int, str]:
-    """The verdict of each phone from its newest result of each criterion, by time."""
-    latest: dict[int, dict[str, dict[str, str]]] = {i: {} for i in device_ids}
+def _verdicts(inventory: Inventory) -> dict[int, str]:
+    """The verdict of each phone of ``temp.m_touched`` from its newest result of each
+    criterion, by time."""
     db = inventory.db
-    db.execute("DROP TABLE IF EXISTS temp.m_touched")
-    db.execute("CREATE TEMP TABLE m_touched(id INTEGER PRIMARY KEY)")
-    db.conn.executemany("INSERT INTO m_touched(id) VALUES (?)", [(i,) for i in device_ids])
+    latest: dict[int, dict[str, str]] = {
+        int(r[0]): {} for r in db.execute("SELECT id FROM m_touched").fetchall()}
     for device_id, check, status, _at in db.execute(
             "SELECT device_id, check_name, status, MAX(at) FROM main.check_results "
             "WHERE device_id IN (SELECT id FROM m_touched) GROUP BY device_id, check_name"):
-        latest[int(device_id)][str(check)] = {"status": str(status)}  # the MAX(at) row
-    db.execute("DROP TABLE temp.m_touched")
-    return {i: compute_verdict(rows).verdict for i, rows in latest.items()}
+        latest[int(device_id)][str(check)] = str(status)  # the MAX(at) row
+    return {i: verdict_of(statuses) for i, statuses in latest.items()}
 
 
 def merge(inventory: Inventory, path: Path | str) -> MergeReport:
@@ -117,7 +122,10 @@ def merge(inventory: Inventory, path: Path | str) -> MergeReport:
         db.execute("PRAGMA cache_size = -262144")
         db.execute("ATTACH DATABASE ? AS other", [str(source)])
         try:
-            return inventory._write(lambda: _merge(inventory, source))  # noqa: SLF001
+            # Every phone and run a copied row points at is one the merge found or wrote
+            # in this same transaction (joins with m_dev, m_run): SQLite's own lookup of
+            # each row's parent would only repeat them (a third of the time of the results).
+            return inventory._write_bulk(lambda: _merge(inventory, source))  # noqa: SLF001
         finally:
             db.execute("DETACH DATABASE other")
             db.execute(f"PRAGMA cache_size = {int(cache)}")
@@ -126,72 +134,85 @@ def merge(inventory: Inventory, path: Path | str) -> MergeReport:
 def _merge(inventory: Inventory, source: Path) -> MergeReport:
     db = inventory.db
     x = db.execute
-    for temp in ("m_dev", "m_run", "new_runs"):
+    for temp in _TEMP_TABLES:
         x(f"DROP TABLE IF EXISTS temp.{temp}")
-    # 1. Phones: the same uid, else a shared device key, else a new phone here.
-    x("CREATE TEMP TABLE m_dev(oid INTEGER PRIMARY KEY, nid INTEGER, new INTEGER NOT NULL)")
-    x("CREATE INDEX temp.m_dev_nid ON m_dev(nid, new)")
-    x("""INSERT INTO m_dev(oid, nid, new)
-         SELECT od.id, COALESCE(
-           (SELECT d.id FROM main.devices d WHERE d.uid = od.uid),
-           (SELECT MIN(k.device_id) FROM other.device_keys ok
-              JOIN main.device_keys k ON k.key = ok.key WHERE ok.device_id = od.id),
-           (SELECT d.id FROM main.devices d WHERE d.device_key = od.device_key)), 0
-         FROM other.devices od""")
+    # 1. Phones: the same uid, else a shared device key, else a new phone here. A new phone
+    #    gets its id here at once (after the highest: nobody else writes during this
+    #    transaction), so nothing is looked up again after the insert.
+    base = x("SELECT COALESCE(MAX(id), 0) FROM main.devices").fetchone()[0]
+    x("CREATE TEMP TABLE m_dev(oid INTEGER PRIMARY KEY, nid INTEGER NOT NULL, "
+      "new INTEGER NOT NULL)")
+    x("""INSERT INTO m_dev(oid, nid, new) SELECT od.id, d.id, 0 FROM other.devices od
+         JOIN main.devices d ON d.uid = od.uid""")
+    x("""INSERT INTO m_dev(oid, nid, new) SELECT ok.device_id, MIN(k.device_id), 0
+         FROM other.device_keys ok JOIN main.device_keys k ON k.key = ok.key
+         WHERE ok.device_id NOT IN (SELECT oid FROM m_dev) GROUP BY ok.device_id""")
+    x("""INSERT INTO m_dev(oid, nid, new) SELECT od.id, d.id, 0 FROM other.devices od
+         JOIN main.devices d ON d.device_key = od.device_key
+         WHERE od.id NOT IN (SELECT oid FROM m_dev)""")
+    x("""INSERT INTO m_dev(oid, nid, new) SELECT od.id, ? + row_number() OVER (ORDER BY od.id), 1
+         FROM other.devices od WHERE od.id NOT IN (SELECT oid FROM m_dev)""", [base])
+    x("CREATE INDEX temp.m_dev_nid ON m_dev(nid) WHERE new = 0")
+    x("CREATE TEMP TABLE m_old(nid INTEGER NOT NULL, k INTEGER NOT NULL, uid TEXT, "
+      "first_seen TEXT, last_seen TEXT, rank INTEGER)")
     conflicts = [r for r in x(
         """SELECT m.nid, d.verdict, od.verdict, od.station FROM m_dev m
            JOIN main.devices d ON d.id = m.nid JOIN other.devices od ON od.id = m.oid
-           WHERE d.verdict IN ('pass', 'fail') AND od.verdict IN ('pass', 'fail')
-             AND d.verdict <> od.verdict""").fetchall()]
-    matched = x("SELECT count(*) FROM m_dev WHERE nid IS NOT NULL").fetchone()[0]
+           WHERE m.new = 0 AND d.verdict IN ('pass', 'fail')
+             AND od.verdict IN ('pass', 'fail') AND d.verdict <> od.verdict
+           ORDER BY m.oid""").fetchall()]
+    matched = x("SELECT count(*) FROM m_dev WHERE new = 0").fetchone()[0]
     cols = _columns(inventory, "devices")
-    names = ", ".join(cols)
-    new_phones = x(f"""INSERT INTO main.devices({names})
-         SELECT {', '.join('od.' + c for c in cols)} FROM other.devices od
-         JOIN m_dev m ON m.oid = od.id WHERE m.nid IS NULL ORDER BY od.id""").rowcount
-    x("""UPDATE m_dev SET new = 1, nid = (SELECT d.id FROM main.devices d
-           WHERE d.uid = (SELECT od.uid FROM other.devices od WHERE od.id = m_dev.oid))
-         WHERE nid IS NULL""")
+    new_phones = x(f"""INSERT INTO main.devices(id, {', '.join(cols)})
+         SELECT m.nid, {', '.join('od.' + c for c in cols)} FROM m_dev m
+         JOIN other.devices od ON od.id = m.oid WHERE m.new = 1 ORDER BY m.oid""").rowcount
     # Phones known here: the uid of the record seen first (so every station that merges
     # the same inventories names the phone alike), the earliest first sighting, the latest
     # last one, the furthest stage (the verdict is computed again below from the results).
+    # Only the phones where one of these changes are written (merging again writes none):
+    # the records there seen before, or last seen after, or gone further than the phone here.
+    rank = _STAGE_RANK.format
+    x(f"""INSERT INTO m_old(nid, k, uid, first_seen, last_seen, rank)
+         SELECT m.nid, row_number() OVER (PARTITION BY m.nid ORDER BY od.first_seen, od.uid),
+           od.uid, od.first_seen, od.last_seen, {rank(col='od.stage')}
+         FROM m_dev m JOIN other.devices od ON od.id = m.oid JOIN main.devices d ON d.id = m.nid
+         WHERE m.new = 0 AND ((od.first_seen, od.uid) < (d.first_seen, d.uid)
+           OR od.last_seen > d.last_seen OR {rank(col='od.stage')} > {rank(col='d.stage')})""")
     x(f"""UPDATE main.devices SET
-           uid = (SELECT CASE WHEN od.first_seen < devices.first_seen OR (od.first_seen =
-             devices.first_seen AND od.uid < devices.uid) THEN od.uid ELSE devices.uid END
-             FROM m_dev m JOIN other.devices od ON od.id = m.oid
-             WHERE m.nid = devices.id AND m.new = 0 ORDER BY od.first_seen, od.uid LIMIT 1),
-           first_seen = MIN(first_seen, (SELECT od.first_seen FROM m_dev m
-             JOIN other.devices od ON od.id = m.oid WHERE m.nid = devices.id AND m.new = 0
-             ORDER BY od.first_seen LIMIT 1)),
-           last_seen = MAX(last_seen, (SELECT od.last_seen FROM m_dev m
-             JOIN other.devices od ON od.id = m.oid WHERE m.nid = devices.id AND m.new = 0
-             ORDER BY od.last_seen DESC LIMIT 1)),
-           stage = COALESCE((SELECT od.stage FROM m_dev m JOIN other.devices od
-             ON od.id = m.oid WHERE m.nid = devices.id AND m.new = 0
-             AND {_STAGE_RANK.format(col='od.stage')} > {_STAGE_RANK.format(col='devices.stage')}
-             ORDER BY {_STAGE_RANK.format(col='od.stage')} DESC LIMIT 1), stage)
-         WHERE id IN (SELECT nid FROM m_dev WHERE new = 0)""")
+           uid = CASE WHEN (o.first_seen, o.uid) < (devices.first_seen, devices.uid)
+             THEN o.uid ELSE devices.uid END,
+           first_seen = MIN(devices.first_seen, o.first_seen),
+           last_seen = MAX(devices.last_seen, o.last_seen),
+           stage = CASE WHEN o.rank > {rank(col='devices.stage')}
+             THEN {_STAGE_NAME.format(col='o.rank')} ELSE devices.stage END
+         FROM (SELECT nid, MAX(CASE WHEN k = 1 THEN uid END) AS uid,
+                 MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, MAX(rank) AS rank
+               FROM m_old GROUP BY nid) AS o
+         WHERE devices.id = o.nid""")
     x("""INSERT OR IGNORE INTO main.device_keys(key, device_id, added_at, reason)
          SELECT ok.key, m.nid, ok.added_at, ok.reason FROM other.device_keys ok
          JOIN m_dev m ON m.oid = ok.device_id""")
-    # 2. Runs not here yet, then their results.
-    x("CREATE TEMP TABLE new_runs(oid INTEGER PRIMARY KEY)")
-    x("""INSERT INTO new_runs(oid) SELECT r.id FROM other.runs r
-         WHERE NOT EXISTS (SELECT 1 FROM main.runs y WHERE y.uid = r.uid)""")
+    # 2. Runs not here yet (ids given here at once, like phones; dev: the run's phone
+    #    here), then their results. A result belongs to the phone of its run (`inventory
+    #    check` holds every inventory to that), so its phone is taken from the run.
+    base = x("SELECT COALESCE(MAX(id), 0) FROM main.runs").fetchone()[0]
+    x("CREATE TEMP TABLE m_run(oid INTEGER PRIMARY KEY, nid INTEGER NOT NULL, "
+      "dev INTEGER NOT NULL)")
+    x("CREATE TEMP TABLE m_touched(id INTEGER PRIMARY KEY)")
+    x("""INSERT INTO m_run(oid, nid, dev)
+         SELECT r.id, ? + row_number() OVER (ORDER BY r.id), m.nid
+         FROM other.runs r CROSS JOIN m_dev m ON m.oid = r.device_id
+         WHERE NOT EXISTS (SELECT 1 FROM main.runs y WHERE y.uid = r.uid)""", [base])
     cols = _columns(inventory, "runs")
-    picked = ", ".join("m.nid" if c == "device_id" else "r." + c for c in cols)
-    runs = x(f"""INSERT INTO main.runs({', '.join(cols)}) SELECT {picked} FROM other.runs r
-         JOIN new_runs n ON n.oid = r.id JOIN m_dev m ON m.oid = r.device_id
-         ORDER BY r.id""").rowcount
-    x("CREATE TEMP TABLE m_run(oid INTEGER PRIMARY KEY, nid INTEGER NOT NULL)")
-    x("""INSERT INTO m_run(oid, nid) SELECT r.id, y.id FROM other.runs r
-         JOIN new_runs n ON n.oid = r.id JOIN main.runs y ON y.uid = r.uid""")
+    picked = ", ".join("mr.dev" if c == "device_id" else "r." + c for c in cols)
+    runs = x(f"""INSERT INTO main.runs(id, {', '.join(cols)}) SELECT mr.nid, {picked}
+         FROM m_run mr JOIN other.runs r ON r.id = mr.oid ORDER BY mr.oid""").rowcount
     cols = _columns(inventory, "check_results")
-    picked = ", ".join({"run_id": "mr.nid", "device_id": "md.nid"}.get(c, "c." + c)
+    picked = ", ".join({"run_id": "mr.nid", "device_id": "mr.dev"}.get(c, "c." + c)
                        for c in cols)
     results = x(f"""INSERT INTO main.check_results({', '.join(cols)}) SELECT {picked}
          FROM other.check_results c JOIN m_run mr ON mr.oid = c.run_id
-         JOIN m_dev md ON md.oid = c.device_id ORDER BY c.id""").rowcount
+         ORDER BY c.id""").rowcount if runs else 0
     # 3. Events not here yet, with their station; run_id pointed at the run's id here.
     cols = _columns(inventory, "events")
     picked = ", ".join({"device_id": "md.nid", "data": """CASE
@@ -202,14 +223,18 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
              (SELECT y.id FROM other.runs r JOIN main.runs y ON y.uid = r.uid
               WHERE r.id = json_extract(e.data, '$.run_id'))))
            ELSE e.data END"""}.get(c, "e." + c) for c in cols)
-    events = x(f"""INSERT INTO main.events({', '.join(cols)}) SELECT {picked}
+    # The events of a phone new here are new here (a phone is never deleted, and its events
+    # came with it): only the others are looked up first (so the JSON of those here already
+    # is not rewritten for nothing); the unique uid ignores any that is here all the same.
+    events = x(f"""INSERT OR IGNORE INTO main.events({', '.join(cols)}) SELECT {picked}
          FROM other.events e LEFT JOIN m_dev md ON md.oid = e.device_id
-         WHERE NOT EXISTS (SELECT 1 FROM main.events y WHERE y.uid = e.uid)
+         WHERE md.new = 1 OR NOT EXISTS (SELECT 1 FROM main.events y WHERE y.uid = e.uid)
          ORDER BY e.id""").rowcount
     # 4. Intakes (one per phone: the one here is kept) and certificates.
     intake_conflicts = [int(r[0]) for r in x(
         """SELECT m.nid FROM other.intakes oi JOIN m_dev m ON m.oid = oi.device_id
-           JOIN main.intakes i ON i.device_id = m.nid WHERE i.uid <> oi.uid""").fetchall()]
+           JOIN main.intakes i ON i.device_id = m.nid WHERE m.new = 0 AND i.uid <> oi.uid
+           ORDER BY oi.id""").fetchall()]
     cols = _columns(inventory, "intakes")
     picked = ", ".join("m.nid" if c == "device_id" else "oi." + c for c in cols)
     intakes = x(f"""INSERT OR IGNORE INTO main.intakes({', '.join(cols)}) SELECT {picked}
@@ -229,17 +254,16 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
          WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM main.certificates n
            WHERE n.device_id = certificates.device_id AND n.revoked_at IS NULL
              AND (n.issued_at, n.id) > (certificates.issued_at, certificates.id))""", [now])
-    # 5. Verdicts of phones that gained results here, from the newest result by time.
-    touched = [int(r[0]) for r in x(
-        """SELECT DISTINCT md.nid FROM m_dev md WHERE md.new = 0 AND EXISTS (
-             SELECT 1 FROM other.check_results c JOIN m_run mr ON mr.oid = c.run_id
-             WHERE c.device_id = md.oid)""").fetchall()]
-    verdicts = _verdicts(inventory, touched)
-    db.conn.executemany("UPDATE main.devices SET verdict = ? WHERE id = ?",
+    # 5. Verdicts of phones known here that gained runs, from the newest result by time
+    #    (a phone new here keeps the verdict its own results gave there).
+    x("""INSERT INTO m_touched(id) SELECT DISTINCT dev FROM m_run
+         WHERE dev IN (SELECT nid FROM m_dev WHERE new = 0)""")
+    verdicts = _verdicts(inventory)
+    db.conn.executemany("UPDATE main.devices SET verdict = ?1 WHERE id = ?2 AND verdict IS NOT ?1",
                         [(v, k) for k, v in verdicts.items()])
     stations = tuple(r[0] for r in x(
         "SELECT DISTINCT station FROM other.events ORDER BY station").fetchall())
-    for temp in ("m_dev", "m_run", "new_runs"):
+    for temp in _TEMP_TABLES:
         x(f"DROP TABLE temp.{temp}")
     report = MergeReport(
         source, phones_new=new_phones, phones_matched=matched, events=events, runs=runs,

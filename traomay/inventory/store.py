@@ -484,6 +484,30 @@ class Inventory:
         except (sqlite3.Error, NotFoundError) as exc:
             raise self._write_error(exc) from exc
 
+    def _write_bulk(self, fn: Callable[[], T]) -> T:
+        """``fn`` in a write transaction of its own (not grouped with other threads' writes),
+        all or nothing, with SQLite's foreign-key lookups off on this connection meanwhile.
+
+        For a bulk copy (``inventory merge``) whose every reference to a phone or a run comes
+        from a join with rows it found or wrote itself in the same transaction: the lookups
+        (two for each of hundreds of thousands of results) would only find again what the
+        join found. Enforcement is as before for this connection's next write; the other
+        connections (other processes, the readers) never change theirs. Inside a write of
+        this thread (a transaction is open, where SQLite ignores the pragma), ``fn`` runs in
+        it as it is."""
+        with self._lock:
+            conn = self.db.conn
+            if getattr(self._tls, "writing", 0) or conn.in_transaction:
+                return self._write_locked(fn)
+            enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+            conn.execute("PRAGMA foreign_keys = OFF")
+            self._tls.writing = 1
+            try:
+                return self._write_locked(fn)
+            finally:
+                self._tls.writing = 0
+                conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
+
     # -- devices -----------------------------------------------------------------------
     def find_device_id(self, keys: Iterable[str]) -> int | None:
         return self._read(lambda: self._find_device_id(keys))

@@ -49,10 +49,15 @@ def compute_verdict(latest: Mapping[str, Mapping[str, Any]]) -> Verdict:
         else:
             lines.append(CriterionLine(key, Msg(label), str(row["status"]), row.get("summary"),
                                        row.get("at")))
-    if any(line.status == "fail" for line in lines):
-        verdict = "fail"
-    elif all(line.status == "pass" for line in lines):
-        verdict = "pass"
-    else:
-        verdict = "incomplete"
-    return Verdict(verdict, tuple(lines))
+    return Verdict(verdict_of({line.key: line.status for line in lines}), tuple(lines))
+
+
+def verdict_of(statuses: Mapping[str, str]) -> str:
+    """The verdict alone, from check name -> status of the latest result of each check (the
+    rule of :func:`compute_verdict`, without its lines: for many phones at once)."""
+    wanted = [statuses.get(key, "missing") for key, _label, _criterion in VERDICT_CRITERIA]
+    if "fail" in wanted:
+        return "fail"
+    if all(status == "pass" for status in wanted):
+        return "pass"
+    return "incomplete"
