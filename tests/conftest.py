@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -30,6 +31,11 @@ CAPTURES = REPO.parent / "shared" / "captures"
 # and compiling ~90 modules again costs every command about 0.3 s of CPU.
 if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
     os.environ.setdefault("PYTHONPYCACHEPREFIX", str(REPO / ".pytest-pycache"))
+# A suite started in the background by a shell without job control (`make test &`) ignores
+# SIGINT, and child processes inherit that: the tests that press Ctrl-C in a `traomay`
+# command (as a volunteer does in a terminal) would wait for it forever.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # pytest-xdist runs the suite in several processes ("gw0", "gw1", ...): each has its own adb
 # server, on ports apart from the others'.
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)

@@ -325,8 +325,9 @@ def test_run_forever_ends_on_ctrl_c(adb_server, adb: AdbHub) -> None:
     address = proc.stdout.readline().strip()
     assert listing_for(adb, address).state == "device"
     proc.send_signal(signal.SIGINT)
-    assert proc.stdout.readline().strip() == "stopped"
-    assert proc.wait(timeout=10) == 0
+    rest, _ = proc.communicate(timeout=15)
+    assert rest.strip() == "stopped"
+    assert proc.returncode == 0
     assert all(p.serial != address for p in adb.list_phones())
 
 

@@ -33,7 +33,10 @@ def _run(rig, tmp_path, **options):
                                        station.stop)
         volunteer.start()
         result = station.run()
-        return result, inv.devices(), {d["id"]: inv.events(d["id"]) for d in inv.devices()}
+        devices = [{**d, "failing": {c: (r["status"], r["summary"]) for c, r in
+                                     inv.latest_results(d["id"]).items()
+                                     if r["status"] != "pass"}} for d in inv.devices()]
+        return result, devices, {d["id"]: inv.events(d["id"]) for d in inv.devices()}
 
 
 def test_sixteen_phones_through_the_whole_flow(sim_hub, tmp_path):
@@ -51,12 +54,15 @@ def test_sixteen_phones_through_the_whole_flow(sim_hub, tmp_path):
         # Every phone was erased by the volunteer and the erase verified (privacy first).
         assert "erased" in kinds and kinds.count("erase_requested") == 1, profile
         if profile in SET_ASIDE:
-            assert row.state == "set_aside" and device["verdict"] == "fail", profile
+            assert row.state == "set_aside" and device["verdict"] == "fail", (
+                profile, device["failing"])
             assert "finalize" not in kinds
         elif profile in WAITING:
-            assert row.state == "person" and device["verdict"] == "incomplete", profile
+            assert row.state == "person" and device["verdict"] == "incomplete", (
+                profile, device["failing"])
         else:
-            assert row.state == "done" and device["verdict"] == "pass", profile
+            assert row.state == "done" and device["verdict"] == "pass", (
+                profile, device["failing"])
             assert device["stage"] == "finalized" and kinds.count("install") == 1
             erased = json.loads(next(e["data"] for e in events[device["id"]]
                                      if e["kind"] == "erased"))
