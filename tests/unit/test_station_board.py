@@ -50,3 +50,16 @@ def test_a_key_pressed_on_an_earlier_question_does_not_answer_the_new_one():
 
 def test_no_question_no_answer():
     assert not Board().answer(7, True)
+
+
+def test_every_version_of_a_row_is_in_the_history_even_between_two_redraws():
+    board = Board()
+    board.update(3, "s", stage="remove_account", state="person")
+    board.update(3, "s", stage="remove_account", state="working")  # done within a redraw
+    board.update(4, "t", stage="inspect")
+    seq, rows = board.changes_since(0)
+    assert [(r.transport_id, r.state) for r in rows] == [(3, "person"), (3, "working"),
+                                                          (4, "working")]
+    board.update(3, "s", stage="erase")
+    later, rows = board.changes_since(seq)
+    assert later == seq + 1 and [r.stage for r in rows] == ["erase"]

@@ -28,6 +28,7 @@ class SimulatedVolunteer(threading.Thread):
         self.answer_questions = answer_questions  # False: a test answers with key presses
         self._done: set[tuple[Any, ...]] = set()
         self._rang: dict[int, float] = {}
+        self._touch_tries: dict[int, int] = {}  # touch_retry questions seen, per transport
         self.actions: list[tuple[str, str]] = []  # (phone address, what was done)
 
     def run(self) -> None:
@@ -50,9 +51,12 @@ class SimulatedVolunteer(threading.Thread):
             if not self.answer_questions:
                 return
             value = {"appearance": self.appearance, "origin": self.accept_origin,
-                     "rang": True, "touch_retry": "faulty"}.get(row.ask.kind)
-            if self.board.answer(row.transport_id, value):
+                     "rang": True, "touch_retry": self._touch_answer(row)}.get(row.ask.kind)
+            if self.board.answer(row.transport_id, value, row.ask):
                 self.actions.append((row.adb_serial, f"answered {row.ask.kind}"))
+                if row.ask.kind == "touch_retry":
+                    self._touch_tries[row.transport_id] = \
+                        self._touch_tries.get(row.transport_id, 0) + 1
             return
         if row.state == "problem" and row.action is not None and "Allow" in row.action.msgid:
             self._once(row, "allow", lambda: self.sim.allow(index))
@@ -71,6 +75,14 @@ class SimulatedVolunteer(threading.Thread):
         elif row.stage == "erase":
             self._once(row, "erase", lambda: threading.Thread(
                 target=self._erase, args=(index, row.adb_serial), daemon=True).start())
+
+    def _touch_answer(self, row: Row) -> str | None:
+        """As a person does: squares that never responded are tried once more (a slow
+        machine, a hurried finger), then recorded as faulty."""
+        if row.ask is None or row.ask.kind != "touch_retry":
+            return None
+        tries = self._touch_tries.get(row.transport_id, 0)
+        return "retry" if tries == 0 else "faulty"
 
     def _once(self, row: Row, what: str, action: Any) -> None:
         key = (row.transport_id, what)

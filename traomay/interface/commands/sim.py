@@ -350,7 +350,7 @@ def demo(
     from traomay.demo.demo import DEMO_DB_NAME, demo_folder, run_demo
     from traomay.interface import render as ui
     from traomay.interface import station_view as view
-    from traomay.interface.commands.station import print_changes
+    from traomay.interface.commands.station import ChangePrinter
     from traomay.interface.folder import command_prefix, quote
 
     con = ui.console()
@@ -363,12 +363,11 @@ def demo(
         box: list[Any] = []
         thread = threading.Thread(target=lambda: box.append(station.run()), daemon=True)
         thread.start()
-        lines: dict[int, tuple[object, ...]] = {}
-        notices: set[int] = set()
+        print_changes = ChangePrinter(station.board)
         while thread.is_alive():
             thread.join(0.25)
-            print_changes(station.board.snapshot(), lines, notices)
-        print_changes(station.board.snapshot(), lines, notices)
+            print_changes()
+        print_changes()
         return box[0]
 
     # Always the demo's own folder in the per-user data folder (writable wherever the demo

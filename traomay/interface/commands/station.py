@@ -27,7 +27,7 @@ from traomay.interface.app import app, hub, open_inventory, session_config
 
 if TYPE_CHECKING:
     from traomay.inventory.store import Inventory
-    from traomay.provision.station.board import Snapshot
+    from traomay.provision.station.board import Board
     from traomay.provision.station.runner import Station, StationResult
     from traomay.provision.station.worker import StationOptions
 
@@ -126,40 +126,49 @@ def _plain(station: Station, inventory: Inventory, once: bool) -> None:
                  "(for example: 3 1). 'find 3' shows phone #3."))
         threading.Thread(target=_read_answers, args=(station,), daemon=True).start()
     thread.start()
-    lines: dict[int, tuple[object, ...]] = {}
-    notices: set[int] = set()
+    print_changes = ChangePrinter(station.board)
     try:
         while thread.is_alive():
             thread.join(0.25)
-            print_changes(station.board.snapshot(), lines, notices)
+            print_changes()
     except KeyboardInterrupt:
         station.stop.set()
         _say(Msg("Stopping: the phones' current steps are ending…"))
         thread.join()
-        print_changes(station.board.snapshot(), lines, notices)
+        print_changes()
         _finish(box[0] if box else None, inventory, once=False, interrupted=True)
         return
     if errors:
         raise errors[0]
-    print_changes(station.board.snapshot(), lines, notices)
+    print_changes()
     _finish(box[0] if box else None, inventory, once=once, interrupted=False)
 
 
-def print_changes(snapshot: Snapshot, lines: dict[int, tuple[object, ...]],
-                   notices: set[int]) -> None:
-    from traomay.interface import station_view as v
+class ChangePrinter:
+    """The plain screen: a line for every change of a row (read from the board's history,
+    so a step shorter than one redraw is printed too), then the new notices."""
 
-    stamp = time.strftime("%H:%M:%S")
-    for row in snapshot.rows:
-        signature = v.plain_signature(row)
-        if lines.get(row.transport_id) != signature:
-            lines[row.transport_id] = signature
-            sys.stdout.write(f"{stamp} {v.plain_line(row)}\n")
-    for notice in snapshot.notices:
-        if id(notice) not in notices:
-            notices.add(id(notice))
-            sys.stdout.write(f"{stamp} ! {v.safe(notice)}\n")
-    sys.stdout.flush()
+    def __init__(self, board: Board) -> None:
+        self.board = board
+        self.seq = 0
+        self.lines: dict[int, tuple[object, ...]] = {}
+        self.notices: set[int] = set()
+
+    def __call__(self) -> None:
+        from traomay.interface import station_view as v
+
+        stamp = time.strftime("%H:%M:%S")
+        self.seq, rows = self.board.changes_since(self.seq)
+        for row in rows:
+            signature = v.plain_signature(row)
+            if self.lines.get(row.transport_id) != signature:
+                self.lines[row.transport_id] = signature
+                sys.stdout.write(f"{stamp} {v.plain_line(row)}\n")
+        for notice in self.board.snapshot().notices:
+            if id(notice) not in self.notices:
+                self.notices.add(id(notice))
+                sys.stdout.write(f"{stamp} ! {v.safe(notice)}\n")
+        sys.stdout.flush()
 
 
 def _read_answers(station: Station) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,10 @@ class Board:
         self._answers: dict[int, tuple[threading.Event, list[Any], Ask]] = {}
         self._notices: list[Msg] = []
         self.changed = threading.Condition(self._lock)
+        # Every version of every row, in order (bounded): a plain log prints each step even
+        # when it lasted less than one redraw.
+        self._seq = 0
+        self._history: deque[tuple[int, Row]] = deque(maxlen=20_000)
 
     # -- rows --------------------------------------------------------------------------
     def update(self, transport_id: int, adb_serial: str = "", **fields: Any) -> Row:
@@ -78,8 +83,15 @@ class Board:
             row = self._rows.get(transport_id) or Row(transport_id, adb_serial)
             row = dataclasses.replace(row, **fields)
             self._rows[transport_id] = row
+            self._seq += 1
+            self._history.append((self._seq, row))
             self.changed.notify_all()
             return row
+
+    def changes_since(self, seq: int) -> tuple[int, list[Row]]:
+        """The rows' versions written after ``seq`` (oldest first), and the newest seq."""
+        with self._lock:
+            return self._seq, [row for at, row in self._history if at > seq]
 
     def row(self, transport_id: int) -> Row | None:
         with self._lock:
