@@ -237,6 +237,94 @@ def test_csv_filters_and_json_has_the_same_fields(inv, tmp_path):
         export.parse_since("21/06/2024")
 
 
+def test_failed_criteria_are_the_newest_result_of_each_criterion(inv, tmp_path):
+    from traomay.core.msg import Msg
+    from traomay.core.results import CheckResult, Status
+
+    phone = add_phone(inv, "R58M1", fail="battery")
+    recheck = (("battery", Status.PASS), ("gps", Status.FAIL), ("camera", Status.FAIL))
+    inv.record_run(phone, "recheck", "t1",
+                   [CheckResult(name, status, Msg("x")) for name, status in recheck], {}, 1)
+    first, second = [r[0] for r in inv.db.execute("SELECT id FROM runs ORDER BY id")]
+    with inv.db.conn:  # times that cannot tie: the recheck is the newer
+        inv.db.execute("UPDATE check_results SET at = '2024-06-01T00:00:00.000+00:00' "
+                       "WHERE run_id = ?", [first])
+        inv.db.execute("UPDATE check_results SET at = '2024-06-02T00:00:00.000+00:00' "
+                       "WHERE run_id = ?", [second])
+    inv.set_device_fields(phone, verdict="fail")
+    export.write_csv(inv, tmp_path / "k.csv")
+    row = next(csv.DictReader((tmp_path / "k.csv").open(encoding="utf-8-sig", newline="")))
+    # battery passed since; both new failures, in the criteria's order (their keys)
+    assert row["failed_criteria"] == "Camera; GPS"
+    assert export.as_dicts(export.rows(inv))[0]["failed_criteria"] == "Camera; GPS"
+    export.write_json(inv, tmp_path / "k.json", lang="en")
+    phones = json.loads((tmp_path / "k.json").read_text(encoding="utf-8"))["phones"]
+    assert phones[0]["failed_criteria"] == "Cameras; GPS"
+
+
+# Device text at its worst (and what a damaged or forged inventory may hold): the export
+# writes it as the cell-by-cell formatter does (for_csv on every text cell, csv.writer;
+# for_json), whether a line is finished the fast way or the exact way.
+NASTY = ["a,b", 'say "hi"', "back\\slash", "tab\there", "line\nbreak", "nul\x00after",
+         "esc\x1b[31m", "c1\x85x", "bidi\u202eevil", "ls\u2028x", "nbsp\xa0x", "\u3000lead",
+         "=1+2", "+1", "-1", "@sum", " =x", "＝1", "null", "[x],[y]", "…", "x" * 2100,
+         "Hội Phụ nữ, xã A", "", None, b"blob", b'"x"', 2.5, 7]
+
+
+def exact_csv(inv, path, *, personal=False, lang="vi"):
+    from traomay.core.safe_text import for_csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(export.columns(personal))
+        writer.writerows([for_csv(v) if type(v) is str else v for v in row]
+                         for row in export.rows(inv, personal=personal, lang=lang))
+
+
+def exact_json(inv, path, *, personal=False, lang="vi"):
+    from traomay.core.safe_text import for_json
+
+    cols = export.columns(personal)
+    head = {"schema": 1, "generator": f"traomay {export.__version__}",
+            "generated_at": export.utc_now(), "station": inv.station, "columns": list(cols)}
+    lines = [for_json(dict(zip(cols, row, strict=True)), indent=None) for row in
+             export.rows(inv, personal=personal, local_times=False, lang=lang)]
+    path.write_text(for_json(head, indent=None)[:-1] + ', "phones": [\n' + ",\n".join(lines)
+                    + "\n]}\n", encoding="utf-8", newline="\n")
+
+
+@pytest.mark.parametrize("blobs_refused", [True, False])
+def test_export_writes_hostile_text_as_the_cell_by_cell_formatter(inv, tmp_path, monkeypatch,
+                                                                   blobs_refused):
+    # blobs_refused=False: the guard SQLite 3.45 and later need, whatever runs the test
+    monkeypatch.setattr(export, "_BLOBS_REFUSED", blobs_refused)
+    monkeypatch.setattr(export, "_CHUNK", 4)  # blocks of plain lines between the others
+    monkeypatch.setattr(export, "utc_now", lambda: "2024-06-21T00:00:00.000+00:00")
+    phones = [add_phone(inv, f"R58M{i}", fail="gps" if i % 3 == 0 else None)
+              for i in range(2 * len(NASTY) + 8)]  # the last ones: whole blocks
+    receipt.take_in(inv, phones[1], DONATION, campaign(), tmp_path)
+    certificate.issue(inv, phones[2], tmp_path / "c.pdf")
+    columns = ("model", "marketing_name", "serial", "station", "imei_count", "stage")
+    with inv.db.conn:
+        for i, value in enumerate(NASTY):  # a nasty value every other phone
+            inv.db.execute(f"UPDATE devices SET {columns[i % len(columns)]} = ? WHERE id = ?",
+                           [value, phones[2 * i]])
+        inv.db.execute("UPDATE intakes SET donor_unit = 'Hội Phụ nữ, xã A', donor_name = '-An'")
+        inv.db.execute("UPDATE check_results SET check_name = 'new, \"odd\"' WHERE id = "
+                       "(SELECT max(id) FROM check_results WHERE status = 'fail')")
+        inv.db.execute("UPDATE devices SET first_seen = '202460' WHERE id = ?", [phones[4]])
+        inv.db.execute("UPDATE devices SET uid = NULL WHERE id = ?", [phones[-2]])
+    for personal, lang in ((False, "vi"), (True, "en")):
+        export.write_csv(inv, tmp_path / "fast.csv", personal=personal, lang=lang)
+        exact_csv(inv, tmp_path / "exact.csv", personal=personal, lang=lang)
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "exact.csv").read_bytes()
+        export.write_json(inv, tmp_path / "fast.json", personal=personal, lang=lang)
+        exact_json(inv, tmp_path / "exact.json", personal=personal, lang=lang)
+        assert (tmp_path / "fast.json").read_bytes() == (tmp_path / "exact.json").read_bytes()
+    text = (tmp_path / "fast.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+2" in text and "'-An" in text and '"Hội Phụ nữ, xã A"' in text
+
+
 # -- weekly report (mẫu 3) -----------------------------------------------------------------
 def test_weekly_report_counts_per_unit_against_quota(inv, tmp_path):
     c = campaign()

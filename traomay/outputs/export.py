@@ -14,7 +14,12 @@ characters escaped.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import json
+import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
@@ -82,57 +87,120 @@ def parse_since(text: str | None) -> date | None:
                              "2024-06-21).", {"value": text})) from None
 
 
-def _query(sel: Selection, *, personal: bool, local_times: bool,
-           lang: str) -> tuple[str, list[Any]]:
-    """One query for the whole export: labels from the vocabulary table, the failed
-    criteria (newest result of each criterion, by time) with group_concat."""
-    lab = "en" if lang == "en" else "vi"
+# -- the query -----------------------------------------------------------------------------
+# The failed criteria of a failed phone: the newest result of each criterion, by time, is a
+# fail. "Newest" as SQLite's MAX(at) picks it over the index idx_check_results_latest
+# (device_id, check_name, at, status), which is what this export has always written: among
+# results as new, the first in the index (status, then id; NULL first); for a criterion with
+# no time at all, the last. Asked of each failed phone on its own (a correlated subquery
+# over the index), so a short selection costs only its own phones. A result ``n`` of the
+# same criterion comes after ``c`` in that order when:
+_AFTER = """(c.at IS NOT NULL AND (n.at > c.at OR (n.at = c.at AND (n.status IS NULL
+      OR n.status < c.status OR (n.status = c.status AND n.id < c.id)))))
+    OR (c.at IS NULL AND (n.at IS NOT NULL OR n.status > c.status
+      OR (n.status = c.status AND n.id > c.id)))"""
 
-    def t(col: str) -> str:
-        return f"strftime('%Y-%m-%d %H:%M', {col}, '+7 hours')" if local_times else col
+# What a column can hold decides how the fast formats below treat it.
+_ID = "id"  # devices.id: always an integer
+_TEXT = "text"  # a TEXT column: text or NULL (a blob only in a damaged or forged file)
+_NUMBER = "number"  # devices.imei_count: an integer, but INTEGER affinity keeps anything
+_MADE = "made"  # computed here: text or NULL
 
-    where, args = [], []
+
+@dataclass(frozen=True)
+class _Cell:
+    sql: str
+    kind: str
+
+
+_ODD = "char(1)"  # a value the fast lines cannot take; JSON escapes it: the exact way then
+
+
+class _Words:
+    """The vocabulary's words for stages, verdicts and checks in one language (a few dozen
+    rows), read once and written into the query as CASE expressions with parameters: the
+    same as joining the table, without a lookup for every phone."""
+
+    def __init__(self, inventory: Inventory, lang: str) -> None:
+        lab = "en" if lang == "en" else "vi"
+        self.words = inventory.db.execute(f"SELECT kind, key, {lab} FROM vocabulary "
+                                "WHERE kind IN ('stage', 'verdict', 'check')").fetchall()
+        self.params: dict[str, Any] = {}
+        for i, (_kind, key, label) in enumerate(self.words):
+            self.params[f"k{i}"], self.params[f"l{i}"] = key, label
+
+    def label(self, kind: str, expr: str) -> str:
+        """SQL: the word for ``expr`` (a key of ``kind``), else ``expr`` itself."""
+        cases = " ".join(f"WHEN :k{i} THEN :l{i}"
+                         for i, (k, _key, _label) in enumerate(self.words) if k == kind)
+        return f"COALESCE(CASE {expr} {cases} END, {expr})" if cases else expr
+
+
+def _cells(words: _Words, *, local_times: bool, personal: bool, fast: bool = False
+           ) -> list[_Cell]:
+    """The SQL of every column, in the order of :func:`columns`. ``fast``: for the fast
+    formats, which take no blob (a certificate id that is one becomes char(1))."""
+
+    def time(col: str) -> _Cell:
+        if not local_times:
+            return _Cell(col, _TEXT)
+        if fast:  # half the cost; the same text except before year 0, where strftime
+            # writes -001 for -0001: such a cell begins with "-" and goes the exact way.
+            return _Cell(f"substr(datetime({col}, '+7 hours'), 1, 16)", _MADE)
+        return _Cell(f"strftime('%Y-%m-%d %H:%M', {col}, '+7 hours')", _MADE)
+
+    failing = f"""CASE WHEN d.verdict = 'fail' THEN COALESCE((
+  SELECT group_concat({words.label("check", "c.check_name")}, '; ') FROM check_results c
+  WHERE c.device_id = d.id AND c.status = 'fail' AND NOT EXISTS (
+    SELECT 1 FROM check_results n WHERE n.device_id = c.device_id
+      AND n.check_name = c.check_name AND ({_AFTER}))), '') ELSE '' END"""
+    cert = f"CASE WHEN c.id >= X'' THEN {_ODD} ELSE c.id END" if fast else "c.id"
+    certificate = f"""(SELECT {cert} FROM certificates c WHERE c.device_id = d.id
+  AND c.revoked_at IS NULL ORDER BY c.issued_at DESC LIMIT 1)"""
+    text = [_Cell(f"d.{col}", _TEXT) for col in (
+        "brand", "manufacturer", "model", "marketing_name", "android_version", "serial")]
+    cells = [_Cell("d.uid", _TEXT), _Cell("d.id", _ID), _Cell("d.station", _TEXT),
+             _Cell("d.entry", _TEXT), *text, _Cell("d.imei_count", _NUMBER),
+             _Cell("d.stage", _TEXT), _Cell(words.label("stage", "d.stage"), _TEXT),
+             _Cell("d.verdict", _TEXT), _Cell(words.label("verdict", "d.verdict"), _TEXT),
+             _Cell(failing, _MADE), time("i.at"), _Cell("i.receipt_no", _TEXT),
+             _Cell("i.donor_unit", _TEXT), _Cell(certificate, _MADE), time("d.first_seen"),
+             time("d.last_seen")]
+    if personal:
+        cells += [_Cell("i.donor_name", _TEXT), _Cell("i.donor_phone", _TEXT)]
+    return cells
+
+
+def _query(sel: Selection, select: str, params: dict[str, Any], *,
+           only: list[int] | None = None) -> tuple[str, dict[str, Any]]:
+    """One query for the whole export: ``select`` (over ``d`` devices and ``i`` intakes,
+    with ``params``) for the selected phones, in order; with ``only``, just the phones with
+    those ids."""
+    where, args = [], dict(params)
     if sel.status is not Status.all:
-        where.append("d.verdict = ?")
-        args.append(_VERDICT[sel.status])
+        where.append("d.verdict = :verdict")
+        args["verdict"] = _VERDICT[sel.status]
     if sel.since is not None:
         # Phones seen or received since that day (midnight in Vietnam, as UTC text).
         start = datetime(sel.since.year, sel.since.month, sel.since.day, tzinfo=VN_TZ)
-        iso = start.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-        where.append("(d.last_seen >= ? OR i.at >= ?)")
-        args += [iso, iso]
+        where.append("(d.last_seen >= :since OR i.at >= :since)")
+        args["since"] = start.astimezone(timezone.utc).isoformat(timespec="milliseconds")
     order = "d.last_seen DESC, d.id DESC" if sel.limit else "d.id"
-    filters = "WHERE " + " AND ".join(where) if where else ""
-    personal_cols = ", i.donor_name, i.donor_phone" if personal else ""
-    if sel.limit:  # the newest few: pick them first, then their failed criteria
-        picked = f"""picked AS (SELECT d.id FROM devices d LEFT JOIN intakes i
-  ON i.device_id = d.id {filters} ORDER BY {order} LIMIT {int(sel.limit)}),"""
+    picked, source = "", "devices d"
+    if sel.limit:  # the newest few: pick them first, then read their columns
+        filters = "WHERE " + " AND ".join(where) if where else ""
+        picked = f"""WITH picked AS (SELECT d.id FROM devices d LEFT JOIN intakes i
+  ON i.device_id = d.id {filters} ORDER BY {order} LIMIT {int(sel.limit)})"""
         source = "picked p JOIN devices d ON d.id = p.id"
-        failed = "SELECT p.id FROM picked p JOIN devices d ON d.id = p.id WHERE d.verdict = 'fail'"
-        filters = ""
-    else:
-        picked, source = "", "devices d"
-        failed = "SELECT id FROM devices WHERE verdict = 'fail'"
-    sql = f"""
-WITH {picked}
-latest AS (
-  SELECT device_id, check_name, status, MAX(at) FROM check_results
-  WHERE device_id IN ({failed}) GROUP BY device_id, check_name),
-failing AS (
-  SELECT l.device_id, group_concat(COALESCE(v.{lab}, l.check_name), '; ') AS names
-  FROM latest l LEFT JOIN vocabulary v ON v.kind = 'check' AND v.key = l.check_name
-  WHERE l.status = 'fail' GROUP BY l.device_id)
-SELECT d.uid, d.id, d.station, d.entry, d.brand, d.manufacturer, d.model, d.marketing_name,
-  d.android_version, d.serial, d.imei_count, d.stage, COALESCE(vs.{lab}, d.stage), d.verdict,
-  COALESCE(vv.{lab}, d.verdict), COALESCE(f.names, ''), {t('i.at')}, i.receipt_no,
-  i.donor_unit, (SELECT c.id FROM certificates c WHERE c.device_id = d.id
-                 AND c.revoked_at IS NULL ORDER BY c.issued_at DESC LIMIT 1),
-  {t('d.first_seen')}, {t('d.last_seen')}{personal_cols}
+        where = []
+    if only is not None:
+        where.append("d.id IN (SELECT value FROM json_each(:only))")
+        args["only"] = json.dumps(only)
+    filters = "WHERE " + " AND ".join(where) if where else ""
+    sql = f"""{picked}
+SELECT {select}
 FROM {source}
 LEFT JOIN intakes i ON i.device_id = d.id
-LEFT JOIN vocabulary vs ON vs.kind = 'stage' AND vs.key = d.stage
-LEFT JOIN vocabulary vv ON vv.kind = 'verdict' AND vv.key = d.verdict
-LEFT JOIN failing f ON f.device_id = d.id
 {filters}
 ORDER BY {order}"""
     return sql, args
@@ -141,9 +209,14 @@ ORDER BY {order}"""
 def rows(inventory: Inventory, sel: Selection = Selection(), *, personal: bool = False,
          local_times: bool = True, lang: str = FORM_LANGUAGE) -> list[tuple[Any, ...]]:
     """The selected phones, one tuple each in the order of :func:`columns`."""
-    sql, args = _query(sel, personal=personal, local_times=local_times, lang=lang)
-    return readable.snapshot(inventory,  # one snapshot of the whole inventory
-                             lambda: inventory.db.execute(sql, args).fetchall())
+
+    def read() -> list[tuple[Any, ...]]:
+        words = _Words(inventory, lang)
+        cells = _cells(words, local_times=local_times, personal=personal)
+        sql, args = _query(sel, ", ".join(c.sql for c in cells), words.params)
+        return inventory.db.execute(sql, args).fetchall()
+
+    return readable.snapshot(inventory, read)  # one snapshot of the whole inventory
 
 
 def as_dicts(found: list[tuple[Any, ...]], personal: bool = False) -> list[dict[str, Any]]:
@@ -155,34 +228,263 @@ def columns(personal: bool = False) -> tuple[str, ...]:
     return COLUMNS + (PERSONAL_COLUMNS if personal else ())
 
 
+# -- writing: SQLite writes the lines, Python vouches for them --------------------------
+# Reading 100 000 phones cell by cell into Python and formatting them there takes seconds
+# (about a microsecond a cell, each way). So SQLite writes each phone's cells as one JSON
+# array (json_array: C, each cell read once, whatever JSON must escape escaped), and Python
+# turns a few hundred arrays at a time into CSV or JSON lines with a few passes in C over
+# their bytes, only where the result is exactly what the exact formatter (csv with
+# :func:`_csv_row`, or :func:`for_json`) writes: every line whose text has no quote,
+# backslash, control or hiding character and no cell that looks like a formula (a comma
+# inside a value is handled line by line). The few others are formatted from their cells,
+# read again in the same snapshot. Lines stay UTF-8 bytes, as SQLite has them and as the
+# file wants them.
+def _guard(cells: list[_Cell], *, blobs: bool) -> str:
+    """SQL: true when a cell cannot go into a JSON array as it is: a real (SQLite writes 15
+    digits, Python its repr) and, with ``blobs``, a blob (refused by the JSON functions, or
+    since SQLite 3.45 maybe read as JSONB; ``>= X''`` holds for blobs only, which sort after
+    every text)."""
+    odd = [f"typeof({c.sql}) = 'real'" for c in cells if c.kind == _NUMBER]
+    if blobs:
+        odd += [f"{c.sql} >= X''" for c in cells if c.kind in (_TEXT, _NUMBER)]
+    return " OR ".join(odd) or "0"
+
+
+# Looking for blobs costs a tenth of the export. SQLite before 3.45 refuses a blob in a JSON
+# function: the lines are read without looking and, on that error, again with the guard.
+# From 3.45 on a blob may be read as JSONB (no error): the guard is always on.
+_BLOBS_REFUSED = sqlite3.sqlite_version_info < (3, 45)
+
+
+class _Format:
+    """One output format: the fast line in SQL, its check in Python, the exact way."""
+
+    sep = b"\r\n"  # between two lines in the file
+
+    def __init__(self, cols: tuple[str, ...]) -> None:
+        self.cols = cols
+
+    @staticmethod
+    def line(cells: list[_Cell], *, blobs: bool) -> str:
+        """SQL: the phone's cells as a JSON array in UTF-8 bytes, or NULL (see _guard)."""
+        values = ", ".join(c.sql for c in cells)
+        array = f"CAST(json_array({values}) AS BLOB)"
+        return f"CASE WHEN {_guard(cells, blobs=blobs)} THEN NULL ELSE {array} END"
+
+    def plain(self, lines: list[bytes]) -> bool:
+        """No value of these arrays holds a comma: every comma separates two values."""
+        return b"".join(lines).count(b",") == len(lines) * (len(self.cols) - 1)
+
+    def block(self, lines: list[bytes]) -> bytes | None:
+        """Plain arrays (see plain) as the exact way writes them, joined with ``sep``; None
+        when that cannot be vouched for every one. Several hundred lines are checked and
+        turned at once: a few passes in C over their bytes."""
+        raise NotImplementedError
+
+    def one(self, line: bytes) -> bytes | None:
+        """One array, commas in its values or not, as the exact way writes it, or None."""
+        raise NotImplementedError
+
+    def slow(self, row: tuple[Any, ...]) -> bytes:
+        """The exact way, from the phone's cells."""
+        raise NotImplementedError
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode()
+    except UnicodeDecodeError:  # the exact way reports the damaged text
+        return None
+
+
+# A value in a JSON array where nothing is escaped: a text (every quote opens or closes
+# one) or a number or null (up to the comma that separates it from the next value).
+_VALUE = re.compile(b'"[^"]*"|[^,]+')
+
+
+def _values(array: bytes) -> list[bytes]:
+    """The JSON texts of the values of an array in which nothing is escaped."""
+    return _VALUE.findall(array, 1, len(array) - 1)
+
+
+# A text value that begins with = + - @, their full-width forms or a space, as it shows in
+# a JSON array: after its opening quote (every quote there is one when none is escaped).
+_FORMULA_START = re.compile(b'"(?:[=+\\-@ ]|\xef\xbc[\x9d\x8b\x8d\xa0])')
+
+
+class _Csv(_Format):
+    @staticmethod
+    def _safe(data: bytes) -> bool:
+        """The cells in ``data`` (JSON arrays) are what csv.writer writes for them made safe
+        with ``for_csv``, once unquoted: nothing is escaped (no quote, backslash or control
+        character), none begins as a formula might (the space too: for_csv looks past
+        spaces), all are printable (for_csv changes none) and none is longer than for_csv
+        keeps (checked by the caller)."""
+        if b"\\" in data or _FORMULA_START.search(data):
+            return False
+        text = _utf8(data)
+        return text is not None and text.isprintable()
+
+    def block(self, lines: list[bytes]) -> bytes | None:
+        joined = b"".join(lines)
+        if max(map(len, lines)) > 2000 or not self._safe(joined):
+            return None
+        # ["a",1,null] -> a,1, : a null is the word after a comma or a line's start (a
+        # text is quoted, and no value holds a comma or a line break); every quote is JSON's.
+        body = b"\n" + b"\r\n".join(line[1:-1] for line in lines)
+        body = body.replace(b",null", b",").replace(b"\nnull", b"\n")
+        return body[1:].translate(None, b'"')
+
+    def one(self, line: bytes) -> bytes | None:
+        if len(line) > 2000 or not self._safe(line):
+            return None
+        # csv.writer quotes a cell with a comma (no cell has a quote to double).
+        cells = [b"" if v == b"null" else v[1:-1] if v[:1] == b'"' and b"," not in v else v
+                 for v in _values(line)]
+        return b",".join(cells) if len(cells) == len(self.cols) else None
+
+    def slow(self, row: tuple[Any, ...]) -> bytes:
+        out = io.StringIO()
+        csv.writer(out).writerow(_csv_row(row))
+        return out.getvalue()[:-2].encode()  # without the line end
+
+
+class _Json(_Format):
+    sep = b",\n"
+
+    def __init__(self, cols: tuple[str, ...]) -> None:
+        super().__init__(cols)
+        assert all(c.isidentifier() for c in cols)  # names need no escaping
+        # json.dumps's layout: ": " after a name, ", " between pairs.
+        self.template = ("{" + ", ".join(f'"{c}": %s' for c in cols) + "}").encode()
+
+    @staticmethod
+    def _safe(data: bytes) -> bool:
+        """The values in ``data`` (JSON arrays) are what ``for_json`` writes for them:
+        nothing is escaped (SQLite and Python agree on JSON escapes, but the values are
+        split on quotes and commas), none holds a character for_json escapes (C1 controls,
+        U+200E/F, U+2028-202E, U+2066-2069: all begin with the UTF-8 byte C2 or E2), and
+        all are UTF-8."""
+        return (b"\\" not in data and b"\xc2" not in data and b"\xe2" not in data
+                and _utf8(data) is not None)
+
+    def block(self, lines: list[bytes]) -> bytes | None:
+        if not self._safe(b"".join(lines)):
+            return None
+        return self.sep.join([self.template % tuple(line[1:-1].split(b",")) for line in lines])
+
+    def one(self, line: bytes) -> bytes | None:
+        values = _values(line)
+        if not self._safe(line) or len(values) != len(self.cols):
+            return None
+        return self.template % tuple(values)
+
+    def slow(self, row: tuple[Any, ...]) -> bytes:
+        return for_json(dict(zip(self.cols, row, strict=True)), indent=None).encode()
+
+
+def _finish(fmt: _Format, found: list[tuple[int, bytes | None]]) -> list[bytes | int]:
+    """The lines SQLite wrote, finished: blocks of lines, and for each line only the exact
+    way can write, the phone's id. Plain lines go in blocks (one per run of them, or one per
+    line when the run cannot be vouched for as a whole); the others one by one."""
+    lines = [line for _, line in found if line is not None]
+    if len(lines) == len(found) and fmt.plain(lines):
+        block = fmt.block(lines)
+        if block is not None:
+            return [block]  # the usual case: all at once
+    out: list[bytes | int] = []
+    run: list[tuple[int, bytes]] = []
+
+    def flush() -> None:
+        block = fmt.block([line for _, line in run]) if run else None
+        if block is not None:
+            out.append(block)
+        else:  # then line by line
+            for row_id, line in run:
+                block = fmt.block([line])
+                out.append(row_id if block is None else block)
+        run.clear()
+
+    for row_id, line in found:
+        if line is not None and fmt.plain([line]):
+            run.append((row_id, line))
+            continue
+        flush()
+        one = None if line is None else fmt.one(line)
+        out.append(row_id if one is None else one)
+    flush()
+    return out
+
+
+def _blocks(inventory: Inventory, sel: Selection, fmt: _Format, *, personal: bool,
+            local_times: bool, lang: str) -> tuple[list[bytes], int]:
+    """The selected phones' lines, exactly as ``fmt.slow`` writes them, in blocks of lines
+    joined with ``fmt.sep``; and how many phones."""
+
+    def read() -> tuple[list[bytes], int]:
+        words = _Words(inventory, lang)
+        fast = _cells(words, local_times=local_times, personal=personal, fast=True)
+
+        def fetch(*, blobs: bool) -> list[tuple[int, bytes | None]]:
+            sql, args = _query(sel, f"d.id, {fmt.line(fast, blobs=blobs)}", words.params)
+            return inventory.db.execute(sql, args).fetchall()
+
+        try:
+            found = fetch(blobs=not _BLOBS_REFUSED)
+        except sqlite3.OperationalError:  # "JSON cannot hold BLOB values"
+            if not _BLOBS_REFUSED:
+                raise
+            found = fetch(blobs=True)
+        blocks: list[bytes | int] = []  # an int: the id of a phone to write the exact way
+        for start in range(0, len(found), _CHUNK):
+            blocks += _finish(fmt, found[start:start + _CHUNK])
+        redo = [b for b in blocks if isinstance(b, int)]
+        again: dict[int, bytes] = {}
+        if redo:
+            exact = _cells(words, local_times=local_times, personal=personal)
+            sql, args = _query(sel, ", ".join(c.sql for c in exact), words.params, only=redo)
+            again = {row[1]: fmt.slow(row) for row in inventory.db.execute(sql, args)}
+        return [again[b] if isinstance(b, int) else b for b in blocks], len(found)
+
+    return readable.snapshot(inventory, read)  # one snapshot: the lines and their redo
+
+
+_CHUNK = 1000  # lines checked together
+
+
 def write_csv(inventory: Inventory, path: Path, sel: Selection = Selection(), *,
               personal: bool = False, lang: str = FORM_LANGUAGE) -> int:
     """Write the CSV; returns the number of phones."""
-    data = rows(inventory, sel, personal=personal, lang=lang)
+    cols = columns(personal)
+    fmt = _Csv(cols)
+    blocks, count = _blocks(inventory, sel, fmt, personal=personal, local_times=True,
+                            lang=lang)
+    head = io.StringIO()
+    csv.writer(head).writerow(cols)
     with _target(path) as tmp:
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(columns(personal))
-            writer.writerows(_csv_row(row) for row in data)
-    return len(data)
+        with tmp.open("wb") as fh:  # UTF-8 with a byte-order mark, as "utf-8-sig" writes
+            fh.write(codecs.BOM_UTF8 + head.getvalue().encode())
+            for block in blocks:
+                fh.write(block + fmt.sep)
+    return count
 
 
 def write_json(inventory: Inventory, path: Path, sel: Selection = Selection(), *,
                personal: bool = False, lang: str = FORM_LANGUAGE) -> int:
     """Write ``{"schema", "generator", "generated_at", "station", "columns", "phones"}``,
     one phone per line; returns the number of phones."""
-    data = rows(inventory, sel, personal=personal, local_times=False, lang=lang)
     cols = columns(personal)
+    fmt = _Json(cols)
+    blocks, count = _blocks(inventory, sel, fmt, personal=personal, local_times=False,
+                            lang=lang)
     head = {"schema": 1, "generator": f"traomay {__version__}", "generated_at": utc_now(),
             "station": inventory.station, "columns": list(cols)}
     with _target(path) as tmp:
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(for_json(head, indent=None)[:-1] + ', "phones": [\n')
-            for i, row in enumerate(data):
-                fh.write(("" if i == 0 else ",\n")
-                         + for_json(dict(zip(cols, row, strict=True)), indent=None))
-            fh.write("\n]}\n")
-    return len(data)
+        with tmp.open("wb") as fh:
+            fh.write((for_json(head, indent=None)[:-1] + ', "phones": [\n').encode())
+            fh.write(fmt.sep.join(blocks))
+            fh.write(b"\n]}\n")
+    return count
 
 
 _FORMULA = frozenset("=+-@ \uff1d\uff0b\uff0d\uff20")
