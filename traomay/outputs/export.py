@@ -123,8 +123,9 @@ class _Words:
 
     def __init__(self, inventory: Inventory, lang: str) -> None:
         lab = "en" if lang == "en" else "vi"
-        self.words = inventory.db.execute(f"SELECT kind, key, {lab} FROM vocabulary "
-                                "WHERE kind IN ('stage', 'verdict', 'check')").fetchall()
+        self.words = inventory.db.execute(
+            f"SELECT kind, key, {lab} FROM vocabulary "
+            "WHERE kind IN ('stage', 'verdict', 'check')").fetchall()
         self.params: dict[str, Any] = {}
         for i, (_kind, key, label) in enumerate(self.words):
             self.params[f"k{i}"], self.params[f"l{i}"] = key, label
@@ -144,8 +145,9 @@ def _cells(words: _Words, *, local_times: bool, personal: bool, fast: bool = Fal
     def time(col: str) -> _Cell:
         if not local_times:
             return _Cell(col, _TEXT)
-        if fast:  # half the cost; the same text except before year 0, where strftime
-            # writes -001 for -0001: such a cell begins with "-" and goes the exact way.
+        if fast:  # datetime's fixed format costs less; the same text except before year 0,
+            # where strftime writes -001 for -0001: such a cell begins with "-" and goes the
+            # exact way.
             return _Cell(f"substr(datetime({col}, '+7 hours'), 1, 16)", _MADE)
         return _Cell(f"strftime('%Y-%m-%d %H:%M', {col}, '+7 hours')", _MADE)
 
