@@ -247,7 +247,7 @@ class _BoardRef:
     def snapshot(self):
         return self.board.snapshot() if self.board else type("S", (), {"rows": ()})()
 
-    def answer(self, transport_id: int, value) -> bool:
+    def answer(self, transport_id: int, value, question=None) -> bool:
         return self.board.answer(transport_id, value) if self.board else False
 
 

@@ -166,7 +166,7 @@ class RemoteBoard:
         with self._lock:
             return type("Snap", (), {"rows": self.rows, "notices": tuple(self.notices)})()
 
-    def answer(self, transport_id: int, value: Any) -> bool:
+    def answer(self, transport_id: int, value: Any, question: Any = None) -> bool:
         if self.proc.poll() is not None:
             return False
         try:

@@ -357,7 +357,9 @@ class RemoteBoard:
         with self._lock:
             return type("Snap", (), {"rows": self._rows})()
 
-    def answer(self, transport_id: int, value) -> bool:
+    def answer(self, transport_id: int, value, question=None) -> bool:
+        # ``question`` (the one read) has no identity across processes: the driver's board
+        # answers the question it asks now.
         with self._lock:
             proc = self._proc
         if proc is None or proc.poll() is not None:

@@ -95,6 +95,12 @@ class SimulatedVolunteer(threading.Thread):
     def _erase(self, index: int, address: str) -> None:
         """Settings › erase, the setup screens without an account, developer options and
         USB debugging on again, the cable back in, Allow."""
+        try:
+            self._erase_steps(index, address)
+        except Exception:  # the hub was stopped meanwhile
+            pass  # (the demo or the test ended)
+
+    def _erase_steps(self, index: int, address: str) -> None:
         phone = self.phones[address]
         self.sim.unplug(index)
         phone.factory_reset_from_settings()
