@@ -234,13 +234,15 @@ def columns(personal: bool = False) -> tuple[str, ...]:
 # Reading 100 000 phones cell by cell into Python and formatting them there takes seconds
 # (about a microsecond a cell, each way). So SQLite writes each phone's cells as one JSON
 # array (json_array: C, each cell read once, whatever JSON must escape escaped), and Python
-# turns a few hundred arrays at a time into CSV or JSON lines with a few passes in C over
+# turns a block of arrays at a time into CSV or JSON lines with a few passes in C over
 # their bytes, only where the result is exactly what the exact formatter (csv with
 # :func:`_csv_row`, or :func:`for_json`) writes: every line whose text has no quote,
-# backslash, control or hiding character and no cell that looks like a formula (a comma
-# inside a value is handled line by line). The few others are formatted from their cells,
-# read again in the same snapshot. Lines stay UTF-8 bytes, as SQLite has them and as the
-# file wants them.
+# backslash, control or hiding character and no cell that looks like a formula. A block
+# that cannot be vouched for is tried line by line; the few lines left are formatted from
+# their cells, read again in the same snapshot. Lines stay UTF-8 bytes, as SQLite has them
+# and as the file wants them.
+
+
 def _guard(cells: list[_Cell], *, blobs: bool) -> str:
     """SQL: true when a cell cannot go into a JSON array as it is: a real (SQLite writes 15
     digits, Python its repr) and, with ``blobs``, a blob (refused by the JSON functions, or
@@ -273,18 +275,9 @@ class _Format:
         array = f"CAST(json_array({values}) AS BLOB)"
         return f"CASE WHEN {_guard(cells, blobs=blobs)} THEN NULL ELSE {array} END"
 
-    def plain(self, lines: list[bytes]) -> bool:
-        """No value of these arrays holds a comma: every comma separates two values."""
-        return b"".join(lines).count(b",") == len(lines) * (len(self.cols) - 1)
-
     def block(self, lines: list[bytes]) -> bytes | None:
-        """Plain arrays (see plain) as the exact way writes them, joined with ``sep``; None
-        when that cannot be vouched for every one. Several hundred lines are checked and
-        turned at once: a few passes in C over their bytes."""
-        raise NotImplementedError
-
-    def one(self, line: bytes) -> bytes | None:
-        """One array, commas in its values or not, as the exact way writes it, or None."""
+        """The arrays as the exact way writes them, joined with ``sep``; None when that
+        cannot be vouched for every one."""
         raise NotImplementedError
 
     def slow(self, row: tuple[Any, ...]) -> bytes:
@@ -299,51 +292,51 @@ def _utf8(data: bytes) -> str | None:
         return None
 
 
-# A value in a JSON array where nothing is escaped: a text (every quote opens or closes
-# one) or a number or null (up to the comma that separates it from the next value).
-_VALUE = re.compile(b'"[^"]*"|[^,]+')
-
-
-def _values(array: bytes) -> list[bytes]:
-    """The JSON texts of the values of an array in which nothing is escaped."""
-    return _VALUE.findall(array, 1, len(array) - 1)
+def _mark_commas(data: bytes) -> bytes:
+    """JSON arrays in which nothing is escaped, with every comma inside a text made the
+    byte 01 (JSON escapes it: none is there): a comma left separates two values. Every
+    quote opens or closes a text: the texts are every other piece between quotes."""
+    pieces = data.split(b'"')
+    pieces[1::2] = b"\x00".join(pieces[1::2]).replace(b",", b"\x01").split(b"\x00")
+    return b'"'.join(pieces)
 
 
 # A text value that begins with = + - @, their full-width forms or a space, as it shows in
 # a JSON array: after its opening quote (every quote there is one when none is escaped).
 _FORMULA_START = re.compile(b'"(?:[=+\\-@ ]|\xef\xbc[\x9d\x8b\x8d\xa0])')
+# A text that had a comma (see _mark_commas): csv.writer quotes it. Its quotes become \x02
+# (JSON escapes it too) to stay while the others go.
+_COMMA_TEXT = re.compile(b'"([^"\x01]*\x01[^"]*)"')
+_UNMARK = bytes.maketrans(b"\x01\x02", b',"')
 
 
 class _Csv(_Format):
-    @staticmethod
-    def _safe(data: bytes) -> bool:
-        """The cells in ``data`` (JSON arrays) are what csv.writer writes for them made safe
-        with ``for_csv``, once unquoted: nothing is escaped (no quote, backslash or control
-        character), none begins as a formula might (the space too: for_csv looks past
-        spaces), all are printable (for_csv changes none) and none is longer than for_csv
-        keeps (checked by the caller)."""
-        if b"\\" in data or _FORMULA_START.search(data):
-            return False
-        text = _utf8(data)
-        return text is not None and text.isprintable()
-
     def block(self, lines: list[bytes]) -> bytes | None:
+        """From JSON arrays, the CSV lines csv.writer writes for the cells made safe with
+        ``for_csv``, when: nothing is escaped (no quote, backslash or control character in
+        any cell: csv.writer would quote or for_csv change them), none begins as a formula
+        might (the space too: for_csv looks past spaces), all are printable (for_csv changes
+        none) and none is longer than for_csv keeps."""
         joined = b"".join(lines)
-        if max(map(len, lines)) > 2000 or not self._safe(joined):
+        if (max(map(len, lines)) > 2000 or b"\\" in joined
+                or _FORMULA_START.search(joined)):
             return None
-        # ["a",1,null] -> a,1, : a null is the word after a comma or a line's start (a
-        # text is quoted, and no value holds a comma or a line break); every quote is JSON's.
-        body = b"\n" + b"\r\n".join(line[1:-1] for line in lines)
+        text = _utf8(joined)
+        if text is None or not text.isprintable():
+            return None
+        rows = [line[1:-1] for line in lines]  # [a,b] -> a,b
+        commas = len(self.cols) - 1  # in a row, between its cells
+        body = b"\n" + b"\r\n".join(rows)
+        if body.count(b",") != len(rows) * commas:  # a text with a comma: mark those rows
+            rows = [row if row.count(b",") == commas
+                    else _COMMA_TEXT.sub(b"\x02\\1\x02", _mark_commas(row)) for row in rows]
+            body = b"\n" + b"\r\n".join(rows)
+            if body.count(b",") != len(rows) * commas:
+                return None
+        # A null is the word after a comma or a line's start (a text is quoted); the
+        # quotes left are JSON's, and go.
         body = body.replace(b",null", b",").replace(b"\nnull", b"\n")
-        return body[1:].translate(None, b'"')
-
-    def one(self, line: bytes) -> bytes | None:
-        if len(line) > 2000 or not self._safe(line):
-            return None
-        # csv.writer quotes a cell with a comma (no cell has a quote to double).
-        cells = [b"" if v == b"null" else v[1:-1] if v[:1] == b'"' and b"," not in v else v
-                 for v in _values(line)]
-        return b",".join(cells) if len(cells) == len(self.cols) else None
+        return body[1:].translate(_UNMARK, b'"')
 
     def slow(self, row: tuple[Any, ...]) -> bytes:
         out = io.StringIO()
@@ -360,26 +353,25 @@ class _Json(_Format):
         # json.dumps's layout: ": " after a name, ", " between pairs.
         self.template = ("{" + ", ".join(f'"{c}": %s' for c in cols) + "}").encode()
 
-    @staticmethod
-    def _safe(data: bytes) -> bool:
-        """The values in ``data`` (JSON arrays) are what ``for_json`` writes for them:
-        nothing is escaped (SQLite and Python agree on JSON escapes, but the values are
-        split on quotes and commas), none holds a character for_json escapes (C1 controls,
-        U+200E/F, U+2028-202E, U+2066-2069: all begin with the UTF-8 byte C2 or E2), and
-        all are UTF-8."""
-        return (b"\\" not in data and b"\xc2" not in data and b"\xe2" not in data
-                and _utf8(data) is not None)
-
     def block(self, lines: list[bytes]) -> bytes | None:
-        if not self._safe(b"".join(lines)):
+        """From JSON arrays, the lines ``for_json`` writes, when: nothing is escaped (SQLite
+        and Python agree on JSON escapes, but the values are split on commas), none holds
+        a character for_json escapes (C1 controls, U+200E/F, U+2028-202E, U+2066-2069: all
+        begin with the UTF-8 byte C2 or E2), and all are UTF-8."""
+        joined = b"\n".join(lines)
+        if (b"\\" in joined or b"\xc2" in joined or b"\xe2" in joined
+                or _utf8(joined) is None):
             return None
-        return self.sep.join([self.template % tuple(line[1:-1].split(b",")) for line in lines])
-
-    def one(self, line: bytes) -> bytes | None:
-        values = _values(line)
-        if not self._safe(line) or len(values) != len(self.cols):
-            return None
-        return self.template % tuple(values)
+        commas = len(self.cols) - 1  # in an array, between its values
+        marked = joined.count(b",") != len(lines) * commas  # a text with a comma
+        if marked:
+            lines = [line if line.count(b",") == commas else _mark_commas(line)
+                     for line in lines]
+            if b"".join(lines).count(b",") != len(lines) * commas:
+                return None
+        block = self.sep.join([self.template % tuple(line[1:-1].split(b","))
+                               for line in lines])
+        return block.replace(b"\x01", b",") if marked else block
 
     def slow(self, row: tuple[Any, ...]) -> bytes:
         return for_json(dict(zip(self.cols, row, strict=True)), indent=None).encode()
@@ -387,13 +379,7 @@ class _Json(_Format):
 
 def _finish(fmt: _Format, found: list[tuple[int, bytes | None]]) -> list[bytes | int]:
     """The lines SQLite wrote, finished: blocks of lines, and for each line only the exact
-    way can write, the phone's id. Plain lines go in blocks (one per run of them, or one per
-    line when the run cannot be vouched for as a whole); the others one by one."""
-    lines = [line for _, line in found if line is not None]
-    if len(lines) == len(found) and fmt.plain(lines):
-        block = fmt.block(lines)
-        if block is not None:
-            return [block]  # the usual case: all at once
+    way can write (NULL, or one the block cannot vouch for, line by line), the phone's id."""
     out: list[bytes | int] = []
     run: list[tuple[int, bytes]] = []
 
@@ -401,19 +387,18 @@ def _finish(fmt: _Format, found: list[tuple[int, bytes | None]]) -> list[bytes |
         block = fmt.block([line for _, line in run]) if run else None
         if block is not None:
             out.append(block)
-        else:  # then line by line
+        else:
             for row_id, line in run:
                 block = fmt.block([line])
                 out.append(row_id if block is None else block)
         run.clear()
 
     for row_id, line in found:
-        if line is not None and fmt.plain([line]):
+        if line is None:
+            flush()
+            out.append(row_id)
+        else:
             run.append((row_id, line))
-            continue
-        flush()
-        one = None if line is None else fmt.one(line)
-        out.append(row_id if one is None else one)
     flush()
     return out
 
@@ -451,7 +436,7 @@ def _blocks(inventory: Inventory, sel: Selection, fmt: _Format, *, personal: boo
     return readable.snapshot(inventory, read)  # one snapshot: the lines and their redo
 
 
-_CHUNK = 1000  # lines checked together
+_CHUNK = 50  # lines in a block: one a block cannot take costs the block line by line
 
 
 def write_csv(inventory: Inventory, path: Path, sel: Selection = Selection(), *,
