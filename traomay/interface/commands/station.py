@@ -159,7 +159,10 @@ class ChangePrinter:
 
         stamp = time.strftime("%H:%M:%S")
         self.seq, rows = self.board.changes_since(self.seq)
-        for row in rows:
+        last = {row.transport_id: i for i, row in enumerate(rows)}
+        for i, row in enumerate(rows):
+            if row.state == "working" and row.action is None and i != last[row.transport_id]:
+                continue  # between two steps: says nothing the next line does not
             signature = v.plain_signature(row)
             if self.lines.get(row.transport_id) != signature:
                 self.lines[row.transport_id] = signature
