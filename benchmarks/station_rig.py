@@ -33,7 +33,6 @@ from traomay.demo.apkfactory import build_apk, make_signer  # noqa: E402
 from traomay.demo.volunteer import SimulatedVolunteer  # noqa: E402
 from traomay.device.adb import AdbServer, free_port, private_adb_server  # noqa: E402
 from traomay.provision.station.board import Ask, Row  # noqa: E402
-from traomay.simulator.actions import perform  # noqa: E402
 from traomay.simulator.faults import FaultPlan, SharedBandwidth, UsbBus  # noqa: E402
 from traomay.simulator.hub import SimulatedHub  # noqa: E402
 from traomay.simulator.latency import REALISTIC, CommandLatency  # noqa: E402
@@ -196,9 +195,8 @@ class BenchVolunteer(SimulatedVolunteer):
 
     def __init__(self, *args: Any, before_act: Callable[[Row, int], bool] | None = None,
                  **kw: Any) -> None:
-        super().__init__(*args, **kw)
+        super().__init__(*args, settle_waiting_checks=True, **kw)
         self.before_act = before_act
-        self._fixed: set[int] = set()
         self._indices = {a: i for i, a in enumerate(self.sim.addresses)}  # ports stay
 
     def _index(self, address: str) -> int | None:
@@ -209,12 +207,6 @@ class BenchVolunteer(SimulatedVolunteer):
         if index is None:
             return
         if self.before_act is not None and self.before_act(row, index):
-            return
-        if row.stage == "recheck" and row.state == "person" and \
-                row.transport_id not in self._fixed:
-            self._fixed.add(row.transport_id)
-            for action in ("outdoors", "charger-wall", "bluetooth-on"):
-                perform(self.sim, index, action)
             return
         super()._act(row)
 

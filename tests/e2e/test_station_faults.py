@@ -33,7 +33,6 @@ from traomay.inventory.store import Inventory
 from traomay.provision.station.board import Ask, Row
 from traomay.provision.station.runner import HUB_PROBLEM, Station
 from traomay.provision.station.worker import StationOptions
-from traomay.simulator.actions import perform
 from traomay.simulator.faults import (
     DropDuring,
     FaultPlan,
@@ -71,12 +70,11 @@ class FaultyVolunteer(SimulatedVolunteer):
 
     def __init__(self, *args, unplug_at: str | None = None, away: float = 0.5,
                  erase_bounce: bool = False, erase_back: bool = True, **kw) -> None:
-        super().__init__(*args, **kw)
+        super().__init__(*args, settle_waiting_checks=True, **kw)
         self.unplug_at, self.away = unplug_at, away
         self.erase_bounce, self.erase_back = erase_bounce, erase_back
         self.paused = threading.Event()
         self.pulled: list[str] = []  # stages where the cable was pulled
-        self._fixed: set[int] = set()
 
     def _act(self, row: Row) -> None:
         if self.paused.is_set():
@@ -91,22 +89,9 @@ class FaultyVolunteer(SimulatedVolunteer):
             time.sleep(self.away)
             self.sim.replug(index)
             return
-        if row.stage == "recheck" and row.state == "person" and \
-                row.transport_id not in self._fixed:
-            self._fixed.add(row.transport_id)
-            for action in ("outdoors", "charger-wall", "bluetooth-on"):
-                perform(self.sim, index, action)
-            return
         super()._act(row)
 
-    def _erase(self, index: int, address: str) -> None:
-        phone = self.phones[address]
-        self.sim.unplug(index)
-        phone.factory_reset_from_settings()
-        time.sleep(self.erase_seconds)
-        phone.settings["global"].update(device_provisioned="1", adb_enabled="1",
-                                        development_settings_enabled="1")
-        phone.settings["secure"]["user_setup_complete"] = "1"
+    def _plug_back(self, index: int) -> None:
         if not self.erase_back:
             return  # the phone never comes back
         if self.erase_bounce:  # a loose cable: it shows up for a moment, then is gone again
@@ -114,9 +99,7 @@ class FaultyVolunteer(SimulatedVolunteer):
             time.sleep(0.05)
             self.sim.unplug(index)
             time.sleep(self.away)
-        self.sim.replug(index)
-        time.sleep(0.2)
-        self.sim.allow(index)
+        super()._plug_back(index)
 
 
 @dataclasses.dataclass

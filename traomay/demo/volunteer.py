@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from traomay.provision.station.board import Board, Row
+from traomay.simulator.actions import perform
 from traomay.simulator.hub import SimulatedHub
 from traomay.simulator.phone import Phone
 
@@ -19,13 +20,17 @@ class SimulatedVolunteer(threading.Thread):
     def __init__(self, board: Board, sim_hub: SimulatedHub, phones: Mapping[str, Phone],
                  stop: threading.Event, *, accept_origin: bool = True,
                  appearance: Mapping[str, Any] | None = None, erase_seconds: float = 0.3,
-                 answer_questions: bool = True) -> None:
+                 answer_questions: bool = True, settle_waiting_checks: bool = False) -> None:
         super().__init__(name="traomay-demo-volunteer", daemon=True)
         self.board, self.sim, self.phones, self.stop = board, sim_hub, phones, stop
         self.accept_origin = accept_origin
         self.appearance = appearance or {"screen_ok": True, "back_ok": True}
         self.erase_seconds = erase_seconds
         self.answer_questions = answer_questions  # False: a test answers with key presses
+        # True: also does what a waiting check asks (takes the phone to a window, plugs a
+        # wall charger, switches Bluetooth on), once per phone; the demo leaves them waiting.
+        self.settle_waiting_checks = settle_waiting_checks
+        self._settled: set[int] = set()
         self._done: set[tuple[Any, ...]] = set()
         self._rang: dict[int, float] = {}
         self._touch_tries: dict[int, int] = {}  # touch_retry questions seen, per transport
@@ -63,7 +68,12 @@ class SimulatedVolunteer(threading.Thread):
             return
         if row.state != "person":
             return
-        if row.stage == "call":
+        if row.stage == "recheck" and self.settle_waiting_checks and \
+                row.transport_id not in self._settled:
+            self._settled.add(row.transport_id)
+            for action in ("outdoors", "charger-wall", "bluetooth-on"):
+                perform(self.sim, index, action)
+        elif row.stage == "call":
             last = self._rang.get(row.transport_id, 0.0)
             if time.monotonic() - last > 1.5:  # someone calls, and calls again if missed
                 self._rang[row.transport_id] = time.monotonic()
@@ -108,6 +118,10 @@ class SimulatedVolunteer(threading.Thread):
         phone.settings["global"].update(device_provisioned="1", adb_enabled="1",
                                         development_settings_enabled="1")
         phone.settings["secure"]["user_setup_complete"] = "1"
+        self._plug_back(index)
+
+    def _plug_back(self, index: int) -> None:
+        """The erased phone's cable back in, then Allow on its screen."""
         self.sim.replug(index)
         time.sleep(0.2)
         self.sim.allow(index)
