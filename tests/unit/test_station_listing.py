@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from traomay.device.adb import PhoneListing
 from traomay.provision.station.board import Board
-from traomay.provision.station.runner import Station
+from traomay.provision.station.runner import HUB_PROBLEM, Station
 from traomay.provision.station.worker import StationOptions
 
 SERIAL = "127.0.0.1:40001"
@@ -40,3 +40,16 @@ def test_offline_while_the_station_works_on_the_phone_is_a_problem_then_unplugge
     assert station.board.row(7).state == "problem"
     station._sync([])
     assert station.board.row(7).state == "gone"
+
+
+def test_phones_listed_offline_before_they_vanish_count_towards_a_hub_drop():
+    station = Station(None, None, None, StationOptions(once=True),  # type: ignore[arg-type]
+                      board=Board())
+    serials = [f"127.0.0.1:4000{i}" for i in range(4)]
+    for tid, serial in enumerate(serials, start=1):
+        station._known[tid] = PhoneListing(serial, "device", tid, "A55")
+        station.board.update(tid, serial, number=tid, stage="appearance", state="person")
+    station._sync([PhoneListing(s, "offline", t, "A55") for t, s in enumerate(serials, 1)])
+    station._sync([])
+    notices = station.board.snapshot().notices
+    assert [n.msgid for n in notices] == [HUB_PROBLEM.msgid]

@@ -161,7 +161,9 @@ class Station:
                 continue  # expected: finished (finalize turns USB debugging off)
             if row is not None:
                 self.board.update(tid, state="gone", action=Msg("unplugged"))
-            if listing.ready:  # an unexpected departure
+            # An unexpected departure of a connected phone. adb often lists a dropping link
+            # "offline" for a moment before the phone leaves the list: that counts too.
+            if listing.ready or listing.state == "offline":
                 self._vanished.append(now)
         while self._vanished and now - self._vanished[0] > HUB_DROP_WINDOW_S:
             self._vanished.popleft()
