@@ -22,6 +22,7 @@ from traomay.inventory.store import Inventory
 from traomay.provision.config import SessionConfig
 from traomay.provision.finalize import TEST_HARNESS_WARNING, finalize_phone
 from traomay.provision.reset import ResetRefused
+from traomay.simulator.faults import DropDuring, FaultPlan
 from traomay.simulator.hub import SimulatedHub
 
 OWNER = "nguoicu"  # part of the fake Google account name in the samsung-galaxy-s9 profile
@@ -63,6 +64,39 @@ def test_account_blocks_reset_until_removed_then_testharness_reset(sim_hub, tmp_
         assert inv.device(session.device_id)["stage"] == "reset"
         assert inv.latest_results(session.device_id)["accounts"]["status"] == "pass"
         assert OWNER not in _all_text(inv)
+
+
+def test_testharness_answer_lost_to_the_reboot_is_followed_and_checked(sim_hub, tmp_path):
+    """The reset broadcast can take the phone down before ``cmd testharness enable``'s exit
+    code leaves it (seen in CI: "Expected 5 bytes, got 0"). The reset is then followed and
+    accepted only because the phone came back with a new android_id."""
+    plan = FaultPlan(DropDuring("reboot", at="output", come_back_after=0.5))
+    rig = sim_hub("samsung-galaxy-s9", faults=[plan])
+    rig.phones[0].accounts.clear()
+    with Inventory(tmp_path / "inv.sqlite", station="t") as inv:
+        session = rig.session(inv)
+        before = session.identity
+        steps: list = []
+        outcome = session.reset(timeout=30, on_step=steps.append)
+        assert plan.fired == 1, plan
+        assert any("left while the reset" in m.msgid for m in steps), steps
+        assert outcome.identity_after.android_id != before.android_id
+        assert [e["kind"] for e in inv.events(session.device_id)].count("reset") == 1
+
+
+def test_testharness_cut_by_a_pulled_cable_is_not_taken_for_a_reset(sim_hub, tmp_path):
+    """The cable pulled as the reset command opens: the phone comes back as it was, and
+    that is said, never recorded as a reset."""
+    plan = FaultPlan(DropDuring("any", contains="testharness enable", at="start",
+                                come_back_after=0.5))
+    rig = sim_hub("samsung-galaxy-s9", faults=[plan])
+    rig.phones[0].accounts.clear()
+    with Inventory(tmp_path / "inv.sqlite", station="t") as inv:
+        session = rig.session(inv)
+        with pytest.raises(ResetRefused) as refused:
+            session.reset(timeout=30)
+        assert "android_id" in refused.value.message.msgid
+        assert "reset" not in [e["kind"] for e in inv.events(session.device_id)]
 
 
 def test_lock_screen_blocks_testharness_with_instruction(sim_hub, tmp_path):

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from traomay.core.errors import DeviceTimeout, TraomayError
+from traomay.core.errors import DeviceGone, DeviceTimeout, TraomayError
 from traomay.core.msg import Msg
 from traomay.core.polling import poll_until
 from traomay.core.results import ShellRunner, Status
@@ -98,7 +98,14 @@ def reset_phone(hub: AdbHub, link: PhoneLink, identity: Identity, *, force: bool
 
 def _testharness_reset(hub: AdbHub, link: PhoneLink, identity: Identity, timeout: float,
                        on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
-    result = link.shell("cmd testharness enable", timeout=30.0)
+    try:
+        result = link.shell("cmd testharness enable", timeout=30.0)
+    except DeviceGone:
+        # The phone can go down before its answer reaches us: the factory-reset broadcast
+        # the command sends reboots it within moments (TestHarnessModeService, Android 10+),
+        # and adb drops the answer with the transport. Only the phone coming back with a new
+        # android_id (Android makes one at every factory reset) shows it was erased.
+        return _come_back_erased(hub, link.listing, identity, timeout, on_step, on_wait)
     if "lock screen" in result.output.lower():
         raise ResetRefused(Msg(
             "This phone has a screen lock, so it cannot be reset automatically. Remove it: "
@@ -109,6 +116,22 @@ def _testharness_reset(hub: AdbHub, link: PhoneLink, identity: Identity, timeout
     if on_step:
         on_step(Msg("The phone is erasing and restarting; leave it plugged in."))
     return _come_back(hub, link.listing, identity, timeout, "testharness", on_wait)
+
+
+def _come_back_erased(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
+                      on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
+    """The reset command was cut by the phone leaving: wait for it, then insist on the
+    evidence that it was erased rather than unplugged."""
+    if on_step:
+        on_step(Msg("The phone left while the reset was starting; waiting for it to come "
+                    "back. Leave it plugged in."))
+    outcome = _come_back(hub, listing, identity, timeout, "testharness", on_wait)
+    before, after = identity.android_id, outcome.identity_after.android_id
+    if before in ("", "null") or after in ("", "null") or before == after:
+        raise ResetRefused(Msg(
+            "The phone left and came back, but nothing shows it was erased (its android_id "
+            "did not change). Check the cable and run 'traomay reset' again."))
+    return outcome
 
 
 def _manual_reset(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,

@@ -156,16 +156,20 @@ class DropDuring(Fault):
     - ``"output"``: as the phone starts answering (the command ran, its answer is lost:
       the phone installed the app, the computer never heard it).
     Default: ``data`` for install and push, ``output`` for shell. For ``"reboot"`` the
-    phone goes down as asked and stays away ``come_back_after`` seconds (or for good).
+    phone goes down as asked and stays away ``come_back_after`` seconds (or for good);
+    ``at="output"`` there: it goes down before its answer leaves, so the computer never
+    hears it (``cmd testharness enable``'s reset broadcast can beat its exit code).
     """
 
     def __init__(self, what: str = "shell", *, come_back_after: float | None = 0.5,
                  at: str | None = None, after_bytes: int = 0, contains: str | None = None,
                  times: int | None = 1, skip: int = 0) -> None:
         super().__init__(what, contains=contains, times=times, skip=skip)
-        self.at = at or ("data" if what in ("install", "push") else "output")
-        if self.at not in ("start", "data", "output"):
-            raise ValueError(f"at must be start, data or output, not {self.at!r}")
+        default = {"install": "data", "push": "data", "reboot": "asked"}.get(what, "output")
+        self.at = at or default
+        allowed = ("asked", "output") if what == "reboot" else ("start", "data", "output")
+        if self.at not in allowed:
+            raise ValueError(f"at must be one of {allowed}, not {self.at!r}")
         self.come_back_after = come_back_after
         self.after_bytes = after_bytes
         self._received: dict[int, int] = {}  # stream local id -> bytes from the computer
@@ -193,8 +197,10 @@ class DropDuring(Fault):
             await self._drop(server)
 
     async def before_write(self, server: PhoneServer, stream: Stream, chunk: bytes) -> bytes:
-        if self.what != "reboot" and self.at == "output" and self.armed() and \
-                stream.bytes_written == 0 and self.matches(stream.service):
+        if self.at == "output" and self.armed() and stream.bytes_written == 0 and \
+                self.matches(stream.service):
+            if self.what == "reboot":  # the reboot it asked for follows (counted there)
+                raise DropConnection()
             await self._drop(server)
         return chunk
 

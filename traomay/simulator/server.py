@@ -158,6 +158,9 @@ class Connection:
             pass
         except DropConnection:
             self.abort()
+            seconds = self.phone.pending_reboot()  # the command ran: its reboot goes ahead
+            if seconds is not None:
+                self.server.begin_reboot(seconds)
             return
         except Exception:  # a bug in a service or the phone model: end this stream only
             logger.exception("simulated phone %s: service %r failed",
