@@ -23,7 +23,7 @@ from traomay.inventory.intake import (
 )
 from traomay.inventory.integrity import check
 from traomay.inventory.store import Inventory
-from traomay.outputs import certificate, export, receipt, report
+from traomay.outputs import certificate, export, export_lines, receipt, report
 from traomay.outputs.samples import write_samples
 
 HOSTILE_MODEL = '=HYPERLINK("http://x","y")'
@@ -297,8 +297,8 @@ def exact_json(inv, path, *, personal=False, lang="vi"):
 def test_export_writes_hostile_text_as_the_cell_by_cell_formatter(inv, tmp_path, monkeypatch,
                                                                    blobs_refused):
     # blobs_refused=False: the guard SQLite 3.45 and later need, whatever runs the test
-    monkeypatch.setattr(export, "_BLOBS_REFUSED", blobs_refused)
-    monkeypatch.setattr(export, "_CHUNK", 4)  # blocks of plain lines between the others
+    monkeypatch.setattr(export_lines, "BLOBS_REFUSED", blobs_refused)
+    monkeypatch.setattr(export_lines, "CHUNK", 4)  # blocks of plain lines between the others
     monkeypatch.setattr(export, "utc_now", lambda: "2024-06-21T00:00:00.000+00:00")
     phones = [add_phone(inv, f"R58M{i}", fail="gps" if i % 3 == 0 else None)
               for i in range(2 * len(NASTY) + 8)]  # the last ones: whole blocks

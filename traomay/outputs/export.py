@@ -18,7 +18,6 @@ import codecs
 import csv
 import io
 import json
-import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -29,9 +28,21 @@ from typing import Any
 from traomay import __version__
 from traomay.core.errors import TraomayError, UsageError
 from traomay.core.msg import Msg
-from traomay.core.safe_text import for_csv, for_json
+from traomay.core.safe_text import for_json
 from traomay.inventory import readable
 from traomay.inventory.store import Inventory, utc_now
+from traomay.outputs import export_lines
+from traomay.outputs.export_lines import (
+    ID,
+    MADE,
+    NUMBER,
+    TEXT,
+    Cell,
+    CsvLines,
+    JsonLines,
+    LineFormat,
+    finish,
+)
 from traomay.outputs.forms import FORM_LANGUAGE, VN_TZ
 
 COLUMNS: tuple[str, ...] = (
@@ -100,17 +111,6 @@ _AFTER = """(c.at IS NOT NULL AND (n.at > c.at OR (n.at = c.at AND (n.status IS 
     OR (c.at IS NULL AND (n.at IS NOT NULL OR n.status > c.status
       OR (n.status = c.status AND n.id > c.id)))"""
 
-# What a column can hold decides how the fast formats below treat it.
-_ID = "id"  # devices.id: always an integer
-_TEXT = "text"  # a TEXT column: text or NULL (a blob only in a damaged or forged file)
-_NUMBER = "number"  # devices.imei_count: an integer, but INTEGER affinity keeps anything
-_MADE = "made"  # computed here: text or NULL
-
-
-@dataclass(frozen=True)
-class _Cell:
-    sql: str
-    kind: str
 
 
 _ODD = "char(1)"  # a value the fast lines cannot take; JSON escapes it: the exact way then
@@ -138,18 +138,18 @@ class _Words:
 
 
 def _cells(words: _Words, *, local_times: bool, personal: bool, fast: bool = False
-           ) -> list[_Cell]:
+           ) -> list[Cell]:
     """The SQL of every column, in the order of :func:`columns`. ``fast``: for the fast
     formats, which take no blob (a certificate id that is one becomes char(1))."""
 
-    def time(col: str) -> _Cell:
+    def time(col: str) -> Cell:
         if not local_times:
-            return _Cell(col, _TEXT)
+            return Cell(col, TEXT)
         if fast:  # datetime's fixed format costs less; the same text except before year 0,
             # where strftime writes -001 for -0001: such a cell begins with "-" and goes the
             # exact way.
-            return _Cell(f"substr(datetime({col}, '+7 hours'), 1, 16)", _MADE)
-        return _Cell(f"strftime('%Y-%m-%d %H:%M', {col}, '+7 hours')", _MADE)
+            return Cell(f"substr(datetime({col}, '+7 hours'), 1, 16)", MADE)
+        return Cell(f"strftime('%Y-%m-%d %H:%M', {col}, '+7 hours')", MADE)
 
     failing = f"""CASE WHEN d.verdict = 'fail' THEN COALESCE((
   SELECT group_concat({words.label("check", "c.check_name")}, '; ') FROM check_results c
@@ -159,17 +159,17 @@ def _cells(words: _Words, *, local_times: bool, personal: bool, fast: bool = Fal
     cert = f"CASE WHEN c.id >= X'' THEN {_ODD} ELSE c.id END" if fast else "c.id"
     certificate = f"""(SELECT {cert} FROM certificates c WHERE c.device_id = d.id
   AND c.revoked_at IS NULL ORDER BY c.issued_at DESC LIMIT 1)"""
-    text = [_Cell(f"d.{col}", _TEXT) for col in (
+    text = [Cell(f"d.{col}", TEXT) for col in (
         "brand", "manufacturer", "model", "marketing_name", "android_version", "serial")]
-    cells = [_Cell("d.uid", _TEXT), _Cell("d.id", _ID), _Cell("d.station", _TEXT),
-             _Cell("d.entry", _TEXT), *text, _Cell("d.imei_count", _NUMBER),
-             _Cell("d.stage", _TEXT), _Cell(words.label("stage", "d.stage"), _TEXT),
-             _Cell("d.verdict", _TEXT), _Cell(words.label("verdict", "d.verdict"), _TEXT),
-             _Cell(failing, _MADE), time("i.at"), _Cell("i.receipt_no", _TEXT),
-             _Cell("i.donor_unit", _TEXT), _Cell(certificate, _MADE), time("d.first_seen"),
+    cells = [Cell("d.uid", TEXT), Cell("d.id", ID), Cell("d.station", TEXT),
+             Cell("d.entry", TEXT), *text, Cell("d.imei_count", NUMBER),
+             Cell("d.stage", TEXT), Cell(words.label("stage", "d.stage"), TEXT),
+             Cell("d.verdict", TEXT), Cell(words.label("verdict", "d.verdict"), TEXT),
+             Cell(failing, MADE), time("i.at"), Cell("i.receipt_no", TEXT),
+             Cell("i.donor_unit", TEXT), Cell(certificate, MADE), time("d.first_seen"),
              time("d.last_seen")]
     if personal:
-        cells += [_Cell("i.donor_name", _TEXT), _Cell("i.donor_phone", _TEXT)]
+        cells += [Cell("i.donor_name", TEXT), Cell("i.donor_phone", TEXT)]
     return cells
 
 
@@ -230,180 +230,9 @@ def columns(personal: bool = False) -> tuple[str, ...]:
     return COLUMNS + (PERSONAL_COLUMNS if personal else ())
 
 
-# -- writing: SQLite writes the lines, Python vouches for them --------------------------
-# Reading 100 000 phones cell by cell into Python and formatting them there takes seconds
-# (about a microsecond a cell, each way). So SQLite writes each phone's cells as one JSON
-# array (json_array: C, each cell read once, whatever JSON must escape escaped), and Python
-# turns a block of arrays at a time into CSV or JSON lines with a few passes in C over
-# their bytes, only where the result is exactly what the exact formatter (csv with
-# :func:`_csv_row`, or :func:`for_json`) writes: every line whose text has no quote,
-# backslash, control or hiding character and no cell that looks like a formula. A block
-# that cannot be vouched for is tried line by line; the few lines left are formatted from
-# their cells, read again in the same snapshot. Lines stay UTF-8 bytes, as SQLite has them
-# and as the file wants them.
 
 
-def _guard(cells: list[_Cell], *, blobs: bool) -> str:
-    """SQL: true when a cell cannot go into a JSON array as it is: a real (SQLite writes 15
-    digits, Python its repr) and, with ``blobs``, a blob (refused by the JSON functions, or
-    since SQLite 3.45 maybe read as JSONB; ``>= X''`` holds for blobs only, which sort after
-    every text)."""
-    odd = [f"typeof({c.sql}) = 'real'" for c in cells if c.kind == _NUMBER]
-    if blobs:
-        odd += [f"{c.sql} >= X''" for c in cells if c.kind in (_TEXT, _NUMBER)]
-    return " OR ".join(odd) or "0"
-
-
-# Looking for blobs costs a tenth of the export. SQLite before 3.45 refuses a blob in a JSON
-# function: the lines are read without looking and, on that error, again with the guard.
-# From 3.45 on a blob may be read as JSONB (no error): the guard is always on.
-_BLOBS_REFUSED = sqlite3.sqlite_version_info < (3, 45)
-
-
-class _Format:
-    """One output format: the fast line in SQL, its check in Python, the exact way."""
-
-    sep = b"\r\n"  # between two lines in the file
-
-    def __init__(self, cols: tuple[str, ...]) -> None:
-        self.cols = cols
-
-    @staticmethod
-    def line(cells: list[_Cell], *, blobs: bool) -> str:
-        """SQL: the phone's cells as a JSON array in UTF-8 bytes, or NULL (see _guard)."""
-        values = ", ".join(c.sql for c in cells)
-        array = f"CAST(json_array({values}) AS BLOB)"
-        return f"CASE WHEN {_guard(cells, blobs=blobs)} THEN NULL ELSE {array} END"
-
-    def block(self, lines: list[bytes]) -> bytes | None:
-        """The arrays as the exact way writes them, joined with ``sep``; None when that
-        cannot be vouched for every one."""
-        raise NotImplementedError
-
-    def slow(self, row: tuple[Any, ...]) -> bytes:
-        """The exact way, from the phone's cells."""
-        raise NotImplementedError
-
-
-def _utf8(data: bytes) -> str | None:
-    try:
-        return data.decode()
-    except UnicodeDecodeError:  # the exact way reports the damaged text
-        return None
-
-
-def _mark_commas(data: bytes) -> bytes:
-    """JSON arrays in which nothing is escaped, with every comma inside a text made the
-    byte 01 (JSON escapes it: none is there): a comma left separates two values. Every
-    quote opens or closes a text: the texts are every other piece between quotes."""
-    pieces = data.split(b'"')
-    pieces[1::2] = b"\x00".join(pieces[1::2]).replace(b",", b"\x01").split(b"\x00")
-    return b'"'.join(pieces)
-
-
-# A text value that begins with = + - @, their full-width forms or a space, as it shows in
-# a JSON array: after its opening quote (every quote there is one when none is escaped).
-_FORMULA_START = re.compile(b'"(?:[=+\\-@ ]|\xef\xbc[\x9d\x8b\x8d\xa0])')
-# A text that had a comma (see _mark_commas): csv.writer quotes it. Its quotes become \x02
-# (JSON escapes it too) to stay while the others go.
-_COMMA_TEXT = re.compile(b'"([^"\x01]*\x01[^"]*)"')
-_UNMARK = bytes.maketrans(b"\x01\x02", b',"')
-
-
-class _Csv(_Format):
-    def block(self, lines: list[bytes]) -> bytes | None:
-        """From JSON arrays, the CSV lines csv.writer writes for the cells made safe with
-        ``for_csv``, when: nothing is escaped (no quote, backslash or control character in
-        any cell: csv.writer would quote or for_csv change them), none begins as a formula
-        might (the space too: for_csv looks past spaces), all are printable (for_csv changes
-        none) and none is longer than for_csv keeps."""
-        joined = b"".join(lines)
-        if (max(map(len, lines)) > 2000 or b"\\" in joined
-                or _FORMULA_START.search(joined)):
-            return None
-        text = _utf8(joined)
-        if text is None or not text.isprintable():
-            return None
-        rows = [line[1:-1] for line in lines]  # [a,b] -> a,b
-        commas = len(self.cols) - 1  # in a row, between its cells
-        body = b"\n" + b"\r\n".join(rows)
-        if body.count(b",") != len(rows) * commas:  # a text with a comma: mark those rows
-            rows = [row if row.count(b",") == commas
-                    else _COMMA_TEXT.sub(b"\x02\\1\x02", _mark_commas(row)) for row in rows]
-            body = b"\n" + b"\r\n".join(rows)
-            if body.count(b",") != len(rows) * commas:
-                return None
-        # A null is the word after a comma or a line's start (a text is quoted); the
-        # quotes left are JSON's, and go.
-        body = body.replace(b",null", b",").replace(b"\nnull", b"\n")
-        return body[1:].translate(_UNMARK, b'"')
-
-    def slow(self, row: tuple[Any, ...]) -> bytes:
-        out = io.StringIO()
-        csv.writer(out).writerow(_csv_row(row))
-        return out.getvalue()[:-2].encode()  # without the line end
-
-
-class _Json(_Format):
-    sep = b",\n"
-
-    def __init__(self, cols: tuple[str, ...]) -> None:
-        super().__init__(cols)
-        assert all(c.isidentifier() for c in cols)  # names need no escaping
-        # json.dumps's layout: ": " after a name, ", " between pairs.
-        self.template = ("{" + ", ".join(f'"{c}": %s' for c in cols) + "}").encode()
-
-    def block(self, lines: list[bytes]) -> bytes | None:
-        """From JSON arrays, the lines ``for_json`` writes, when: nothing is escaped (SQLite
-        and Python agree on JSON escapes, but the values are split on commas), none holds
-        a character for_json escapes (C1 controls, U+200E/F, U+2028-202E, U+2066-2069: all
-        begin with the UTF-8 byte C2 or E2), and all are UTF-8."""
-        joined = b"\n".join(lines)
-        if (b"\\" in joined or b"\xc2" in joined or b"\xe2" in joined
-                or _utf8(joined) is None):
-            return None
-        commas = len(self.cols) - 1  # in an array, between its values
-        marked = joined.count(b",") != len(lines) * commas  # a text with a comma
-        if marked:
-            lines = [line if line.count(b",") == commas else _mark_commas(line)
-                     for line in lines]
-            if b"".join(lines).count(b",") != len(lines) * commas:
-                return None
-        block = self.sep.join([self.template % tuple(line[1:-1].split(b","))
-                               for line in lines])
-        return block.replace(b"\x01", b",") if marked else block
-
-    def slow(self, row: tuple[Any, ...]) -> bytes:
-        return for_json(dict(zip(self.cols, row, strict=True)), indent=None).encode()
-
-
-def _finish(fmt: _Format, found: list[tuple[int, bytes | None]]) -> list[bytes | int]:
-    """The lines SQLite wrote, finished: blocks of lines, and for each line only the exact
-    way can write (NULL, or one the block cannot vouch for, line by line), the phone's id."""
-    out: list[bytes | int] = []
-    run: list[tuple[int, bytes]] = []
-
-    def flush() -> None:
-        block = fmt.block([line for _, line in run]) if run else None
-        if block is not None:
-            out.append(block)
-        else:
-            for row_id, line in run:
-                block = fmt.block([line])
-                out.append(row_id if block is None else block)
-        run.clear()
-
-    for row_id, line in found:
-        if line is None:
-            flush()
-            out.append(row_id)
-        else:
-            run.append((row_id, line))
-    flush()
-    return out
-
-
-def _blocks(inventory: Inventory, sel: Selection, fmt: _Format, *, personal: bool,
+def _blocks(inventory: Inventory, sel: Selection, fmt: LineFormat, *, personal: bool,
             local_times: bool, lang: str) -> tuple[list[bytes], int]:
     """The selected phones' lines, exactly as ``fmt.slow`` writes them, in blocks of lines
     joined with ``fmt.sep``; and how many phones."""
@@ -417,14 +246,14 @@ def _blocks(inventory: Inventory, sel: Selection, fmt: _Format, *, personal: boo
             return inventory.db.execute(sql, args).fetchall()
 
         try:
-            found = fetch(blobs=not _BLOBS_REFUSED)
+            found = fetch(blobs=not export_lines.BLOBS_REFUSED)
         except sqlite3.OperationalError:  # "JSON cannot hold BLOB values"
-            if not _BLOBS_REFUSED:
+            if not export_lines.BLOBS_REFUSED:
                 raise
             found = fetch(blobs=True)
         blocks: list[bytes | int] = []  # an int: the id of a phone to write the exact way
-        for start in range(0, len(found), _CHUNK):
-            blocks += _finish(fmt, found[start:start + _CHUNK])
+        for start in range(0, len(found), export_lines.CHUNK):
+            blocks += finish(fmt, found[start:start + export_lines.CHUNK])
         redo = [b for b in blocks if isinstance(b, int)]
         again: dict[int, bytes] = {}
         if redo:
@@ -436,14 +265,13 @@ def _blocks(inventory: Inventory, sel: Selection, fmt: _Format, *, personal: boo
     return readable.snapshot(inventory, read)  # one snapshot: the lines and their redo
 
 
-_CHUNK = 50  # lines in a block: one a block cannot take costs the block line by line
 
 
 def write_csv(inventory: Inventory, path: Path, sel: Selection = Selection(), *,
               personal: bool = False, lang: str = FORM_LANGUAGE) -> int:
     """Write the CSV; returns the number of phones."""
     cols = columns(personal)
-    fmt = _Csv(cols)
+    fmt = CsvLines(cols)
     blocks, count = _blocks(inventory, sel, fmt, personal=personal, local_times=True,
                             lang=lang)
     head = io.StringIO()
@@ -461,7 +289,7 @@ def write_json(inventory: Inventory, path: Path, sel: Selection = Selection(), *
     """Write ``{"schema", "generator", "generated_at", "station", "columns", "phones"}``,
     one phone per line; returns the number of phones."""
     cols = columns(personal)
-    fmt = _Json(cols)
+    fmt = JsonLines(cols)
     blocks, count = _blocks(inventory, sel, fmt, personal=personal, local_times=False,
                             lang=lang)
     head = {"schema": 1, "generator": f"traomay {__version__}", "generated_at": utc_now(),
@@ -474,19 +302,6 @@ def write_json(inventory: Inventory, path: Path, sel: Selection = Selection(), *
     return count
 
 
-_FORMULA = frozenset("=+-@ \uff1d\uff0b\uff0d\uff20")
-
-
-def _csv_row(row: tuple[Any, ...]) -> list[Any]:
-    """Every text cell made safe (device text, and another station's): for_csv on each
-    cell, skipped for a row whose text is all printable with no cell that could start a
-    formula (a fast path; the result is the same)."""
-    texts = [v for v in row if type(v) is str]
-    joined = "".join(texts)
-    if (len(joined) <= 2000 and joined.isprintable()
-            and not any(v[:1] in _FORMULA for v in texts if v)):
-        return ["" if v is None else v for v in row]
-    return [for_csv(v) if type(v) is str else ("" if v is None else v) for v in row]
 
 
 class _target:
