@@ -97,6 +97,15 @@ def generate(path: Path, first: int, count: int, station: str, seed: int) -> Non
             events.append((i, station, at, "reset", json.dumps(
                 {"method": "testharness", "crypto_type": "file", "accounts_after": 0}),
                 str(uuid.UUID(int=rng.getrandbits(128)))))
+            if rng.random() < 0.5:  # handed over (the report counts these), a tenth undone
+                given = iso(seen + timedelta(days=rng.randrange(1, 14)))
+                allocation = {"allocation_uid": str(uuid.UUID(int=rng.getrandbits(128))),
+                              "household_code": f"HH-{n:06d}"}
+                events.append((i, station, given, "handover", json.dumps(allocation),
+                               str(uuid.UUID(int=rng.getrandbits(128)))))
+                if rng.random() < 0.1:
+                    events.append((i, station, given, "handover_undone", json.dumps(allocation),
+                                   str(uuid.UUID(int=rng.getrandbits(128)))))
     conn = Inventory(path, station=station, key=KEY)
     db = conn.db.conn
     db.execute("BEGIN IMMEDIATE")

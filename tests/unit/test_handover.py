@@ -178,3 +178,35 @@ def test_the_weekly_report_counts_phones_handed_over(inv):
     assert weekly(inv, campaign).total.handed_over == 1
     undo_handover(inv, phone, reason="nhầm", by="Lan")
     assert weekly(inv, campaign).total.handed_over == 0
+    record_handover(inv, phone, "LU-001", recipient=RECIPIENT, by="Lan")
+    return_phone(inv, phone, reason="Màn hình hỏng", by="Lan")
+    assert weekly(inv, campaign).total.handed_over == 1  # handed over, then brought back
+    # Another allocation of the same phone, handed over and undone, takes nothing away.
+    inv.set_device_fields(phone, stage="finalized")
+    allocate(inv, Policy(), by="Ban phân bổ")
+    code = next(c for c, phones in holdings(inv).items() if phone in phones)
+    record_handover(inv, phone, code, recipient=RECIPIENT, by="Lan")
+    undo_handover(inv, phone, reason="nhầm", by="Lan")
+    assert weekly(inv, campaign).total.handed_over == 1
+
+
+def test_the_district_report_counts_the_hand_overs_of_a_merged_station(tmp_path):
+    """The district merges a station's inventory: its events come, its households and
+    allocations (personal data) stay at the station; the hand-over still counts there."""
+    from traomay.inventory.merge import merge
+    from traomay.outputs.report import weekly
+
+    key = bytes(range(32))
+    campaign = load_campaign(TEMPLATES / "campaign.yaml")
+    xa, huyen = tmp_path / "xa" / "inventory.sqlite", tmp_path / "huyen" / "inventory.sqlite"
+    with Inventory(xa, station="Xã A", key=key) as station, \
+            Inventory(huyen, station="Huyện", key=key) as district:
+        register(station, household("LU-001"))
+        handed, kept = add_phone(station), add_phone(station)
+        allocate(station, Policy(), by="Ban phân bổ")
+        record_handover(station, handed, "LU-001", recipient=RECIPIENT, by="Lan")
+        merge(district, station.path)
+        assert district.db["devices"].count == 2 and kept
+        assert district.db["allocations"].count == 0 and district.db["households"].count == 0
+        assert weekly(district, campaign).total.handed_over == 1
+        assert weekly(station, campaign).total.handed_over == 1

@@ -97,6 +97,21 @@ def _utc(day: date) -> str:
     return start.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
+# Handed over before the end of the week (the parameter): a hand-over event then that was
+# not undone since. Read from the events, not the allocations: a district's inventory gets
+# its stations' events when it merges them, never their households and allocations (the
+# households' personal data stays at the station that registered them).
+# An undo names the allocation whose hand-over it undoes (a phone returned and handed over
+# again has another allocation); a damaged event's text undoes nothing.
+# One pass over the events for the whole report (a lookup per phone costs twice as much).
+_HANDED_OVER = """d.id IN (SELECT h.device_id FROM events h WHERE h.kind = 'handover'
+  AND h.at < ? AND NOT EXISTS (SELECT 1 FROM events u WHERE u.device_id = h.device_id
+    AND u.kind = 'handover_undone' AND (u.at > h.at OR (u.at = h.at AND u.id > h.id))
+    AND CASE WHEN json_valid(u.data) AND json_valid(h.data)
+      THEN json_extract(u.data, '$.allocation_uid') IS json_extract(h.data, '$.allocation_uid')
+      ELSE 0 END))"""
+
+
 def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = None,
            *, today: date | None = None) -> WeeklyReport:
     """The figures of one week (default: this week)."""
@@ -110,17 +125,13 @@ def weekly(inventory: Inventory, campaign: Campaign | None, week: str | None = N
         by_unit = db.execute(
             "SELECT i.donor_unit, SUM(i.at >= ?), COUNT(*), SUM(d.verdict = 'pass'), "
             "SUM(d.verdict = 'fail'), SUM(d.verdict = 'pass' AND d.stage IN "
-            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a "
-            "WHERE a.device_id = d.id AND a.state IN ('handed_over', 'returned') "
-            "AND a.handed_over_at < ?)) "
+            f"('installed', 'finalized')), SUM({_HANDED_OVER}) "
             "FROM intakes i JOIN devices d ON d.id = i.device_id "
             "WHERE i.at < ? GROUP BY i.donor_unit", [begin_s, end_s, end_s]).fetchall()
         without = db.execute(
             "SELECT NULL, SUM(d.first_seen >= ?), COUNT(*), SUM(d.verdict = 'pass'), "
             "SUM(d.verdict = 'fail'), SUM(d.verdict = 'pass' AND d.stage IN "
-            "('installed', 'finalized')), SUM(EXISTS(SELECT 1 FROM allocations a "
-            "WHERE a.device_id = d.id AND a.state IN ('handed_over', 'returned') "
-            "AND a.handed_over_at < ?)) "
+            f"('installed', 'finalized')), SUM({_HANDED_OVER}) "
             "FROM devices d WHERE d.first_seen < ? AND NOT EXISTS "
             "(SELECT 1 FROM intakes i WHERE i.device_id = d.id)",
             [begin_s, end_s, end_s]).fetchall()
