@@ -5,8 +5,8 @@ Timed (target: at most 2 s each on a 2-core machine):
 - ``export csv`` of 100 000 phones;
 - the weekly report (mẫu 3) on 100 000 phones, CSV and PDF;
 - ``traomay list`` (the newest 50, the default) and the list of every phone;
-- merging two 50 000-phone inventories (5 000 phones seen at both stations), and merging
-  the same again (nothing new).
+- merging two 50 000-phone inventories (5 000 phones seen at both stations), merging
+  the same again (nothing new), and merging the station's next week (1 000 new phones).
 
 Run: ``.venv/bin/python benchmarks/inventory.py [--phones 100000]``. The inventories are
 generated with bulk inserts into the real schema (Inventory creates and migrates it); the
@@ -49,16 +49,18 @@ def iso(t: datetime) -> str:
     return t.isoformat(timespec="milliseconds")
 
 
-def generate(path: Path, first: int, count: int, station: str, seed: int) -> None:
+def generate(path: Path, first: int, count: int, station: str, seed: int, *,
+             id_base: int = 0) -> None:
     """Phones ``first`` .. ``first + count - 1`` (the same number is the same phone at any
-    station: its serial key is the same HMAC)."""
+    station: its serial key is the same HMAC). ``id_base``: the phones (and their runs) are
+    added after that many already in the file (a station's later weeks)."""
     rng = random.Random(seed)
     Inventory(path, station=station, key=KEY).close()  # schema, migrations, vocabulary
     units = [u.name for u in load_campaign(TEMPLATES / "campaign.yaml").donor_units]
     start = datetime(2024, 6, 3, 1, 0, tzinfo=timezone.utc)
     devices, keys, events, runs, results, intakes = [], [], [], [], [], []
-    run_id = 0
-    for i, n in enumerate(range(first, first + count), start=1):
+    run_id = id_base  # at most one run per phone here
+    for i, n in enumerate(range(first, first + count), start=id_base + 1):
         brand, model, name = MODELS[n % len(MODELS)]
         seen = start + timedelta(minutes=rng.randrange(0, 8 * 7 * 24 * 60))
         r = rng.random()
@@ -208,9 +210,15 @@ def main() -> None:
             first = timed(f"merge {half} phones into {half} ({overlap} at both)",
                           lambda: merge(inv, b), table)
             again = timed("merge the same again (nothing new)", lambda: merge(inv, b), table)
+            # What the district does every week: the station's new copy, with its new phones.
+            week = half // 50
+            generate(b, 2 * half, week, "Xã B", 4, id_base=half)
+            later = timed(f"merge the station's next week ({week} new phones, {half} known)",
+                          lambda: merge(inv, b), table)
             phones = inv.db.execute("SELECT count(*) FROM devices").fetchone()[0]
         print(f"  merged: {first.phones_new} new, {first.phones_matched} matched, "  # type: ignore[attr-defined]
               f"{first.results} results; again changed={again.changed}; "  # type: ignore[attr-defined]
+              f"next week {later.phones_new} new, {later.results} results; "  # type: ignore[attr-defined]
               f"{phones} phones", flush=True)
         print(f"\ncalibration at the end: {calibration():.2f} s; load average "
               f"{os.getloadavg()[0]:.1f}")
