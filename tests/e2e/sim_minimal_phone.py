@@ -120,5 +120,8 @@ class MinimalPhone:
         seconds, self._pending_reboot = self._pending_reboot, None
         return seconds
 
+    def reboot_asked(self) -> bool:
+        return self._pending_reboot is not None
+
     def on_boot(self) -> None:
         self.boots += 1

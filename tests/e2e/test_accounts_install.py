@@ -22,7 +22,7 @@ from traomay.inventory.store import Inventory
 from traomay.provision.config import SessionConfig
 from traomay.provision.finalize import TEST_HARNESS_WARNING, finalize_phone
 from traomay.provision.reset import ResetRefused
-from traomay.simulator.faults import DropDuring, FaultPlan
+from traomay.simulator.faults import DropDuring, FaultPlan, Glitch
 from traomay.simulator.hub import SimulatedHub
 
 OWNER = "nguoicu"  # part of the fake Google account name in the samsung-galaxy-s9 profile
@@ -97,6 +97,30 @@ def test_testharness_cut_by_a_pulled_cable_is_not_taken_for_a_reset(sim_hub, tmp
             session.reset(timeout=30)
         assert "android_id" in refused.value.message.msgid
         assert "reset" not in [e["kind"] for e in inv.events(session.device_id)]
+
+
+@pytest.mark.parametrize("profile", ["samsung-galaxy-s9", "xiaomi-redmi-note10"])
+def test_testharness_answer_lost_to_a_usb_hiccup(sim_hub, tmp_path, profile):
+    """A USB hiccup drops the reset command's answer; adb reconnects the phone under the same
+    transport. The S9 (no lock) is resetting: it is followed through its reboot. The Redmi
+    (pattern lock) refused and stays: it is asked again, and its refusal is said at once
+    (it used to be waited for until the timeout, then called 'did not come back')."""
+    plan = FaultPlan(Glitch("any", contains="testharness enable", at="output"))
+    rig = sim_hub(profile, faults=[plan])
+    rig.phones[0].accounts.clear()
+    with Inventory(tmp_path / "inv.sqlite", station="t") as inv:
+        session = rig.session(inv)
+        before = session.identity.android_id
+        started = time.monotonic()
+        if profile == "samsung-galaxy-s9":
+            outcome = session.reset(timeout=30)
+            assert outcome.identity_after.android_id != before
+        else:
+            with pytest.raises(ResetRefused) as refused:
+                session.reset(timeout=30)
+            assert "Screen lock" in refused.value.message.msgid
+            assert time.monotonic() - started < 15
+        assert plan.fired == 1, plan
 
 
 def test_lock_screen_blocks_testharness_with_instruction(sim_hub, tmp_path):

@@ -116,15 +116,3 @@ def monthly_totals(inventory: Inventory, policy: Policy, month: str | None = Non
         return MonthlyTotals(label, tuple(ordered))
 
     return inventory._read(read)  # noqa: SLF001 - the inventory package's own transaction
-
-
-def handed_over_devices(inventory: Inventory, until: str | None = None) -> set[int]:
-    """Phones handed over (and not undone) up to ``until`` (a UTC timestamp; None: now),
-    returned or not: what the weekly report counts as handed over."""
-    def read() -> set[int]:
-        rows = inventory.db.execute(
-            "SELECT device_id, handed_over_at FROM allocations WHERE state IN ('handed_over', "
-            "'returned') AND handed_over_at IS NOT NULL").fetchall()
-        return {int(d) for d, at in rows if until is None or str(at) < until}
-
-    return inventory._read(read)  # noqa: SLF001

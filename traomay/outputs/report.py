@@ -102,11 +102,13 @@ def _utc(day: date) -> str:
 # its stations' events when it merges them, never their households and allocations (the
 # households' personal data stays at the station that registered them).
 # An undo names the allocation whose hand-over it undoes (a phone returned and handed over
-# again has another allocation); a damaged event's text undoes nothing.
+# again has another allocation), and comes after it in the events' order: one allocation's
+# events are all written at one station, and merging keeps their order (a clock set back
+# cannot reorder them). An undo whose text is damaged undoes nothing.
 # One pass over the events for the whole report (a lookup per phone costs twice as much).
 _HANDED_OVER = """d.id IN (SELECT h.device_id FROM events h WHERE h.kind = 'handover'
   AND h.at < ? AND NOT EXISTS (SELECT 1 FROM events u WHERE u.device_id = h.device_id
-    AND u.kind = 'handover_undone' AND (u.at > h.at OR (u.at = h.at AND u.id > h.id))
+    AND u.kind = 'handover_undone' AND u.id > h.id
     AND CASE WHEN json_valid(u.data) AND json_valid(h.data)
       THEN json_extract(u.data, '$.allocation_uid') IS json_extract(h.data, '$.allocation_uid')
       ELSE 0 END))"""

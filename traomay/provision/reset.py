@@ -12,6 +12,7 @@ Nothing is recorded here: the phone session records the outcome.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,14 +99,22 @@ def reset_phone(hub: AdbHub, link: PhoneLink, identity: Identity, *, force: bool
 
 def _testharness_reset(hub: AdbHub, link: PhoneLink, identity: Identity, timeout: float,
                        on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
+    newest = _newest_transport(hub)
     try:
         result = link.shell("cmd testharness enable", timeout=30.0)
     except DeviceGone:
         # The phone can go down before its answer reaches us: the factory-reset broadcast
         # the command sends reboots it within moments (TestHarnessModeService, Android 10+),
-        # and adb drops the answer with the transport. Only the phone coming back with a new
-        # android_id (Android makes one at every factory reset) shows it was erased.
-        return _come_back_erased(hub, link.listing, identity, timeout, on_step, on_wait)
+        # and adb drops the answer with the transport. A USB hiccup can drop it too, and
+        # then the phone is still there on the same transport: ask it again.
+        if not _still_answering(hub, link):
+            return _come_back_erased(hub, link.listing, identity, timeout, newest, on_step,
+                                     on_wait)
+        try:
+            result = link.shell("cmd testharness enable", timeout=30.0)
+        except DeviceGone:
+            return _come_back_erased(hub, link.listing, identity, timeout, newest, on_step,
+                                     on_wait)
     if "lock screen" in result.output.lower():
         raise ResetRefused(Msg(
             "This phone has a screen lock, so it cannot be reset automatically. Remove it: "
@@ -115,50 +124,102 @@ def _testharness_reset(hub: AdbHub, link: PhoneLink, identity: Identity, timeout
                                {"code": result.exit_code}), detail=result.output[:400])
     if on_step:
         on_step(Msg("The phone is erasing and restarting; leave it plugged in."))
-    return _come_back(hub, link.listing, identity, timeout, "testharness", on_wait)
+    return _come_back(hub, link.listing, identity, timeout, "testharness", newest, on_wait)
+
+
+def _newest_transport(hub: AdbHub) -> int:
+    """The highest transport id adb lists now. adb numbers transports in the order phones
+    attach, so the phone back from its reboot has a higher one than any phone listed before
+    the reset: a twin already on the hub (same serial and model, as cheap phones share
+    0123456789ABCDEF) can never be taken for it."""
+    return max((p.transport_id for p in hub.list_phones()), default=0)
+
+
+def _still_answering(hub: AdbHub, link: PhoneLink, grace: float = 3.0) -> bool:
+    """After a dropped answer: is the phone still there on the same transport (adb
+    reconnects a USB hiccup under the same id) and answering? False once it has left."""
+
+    def read() -> str:
+        states = [p for p in hub.list_phones() if p.transport_id == link.transport_id]
+        return "gone" if not states else "ready" if states[0].ready else "waiting"
+
+    if poll_until(read, lambda state: state != "waiting", grace, 0.2).value != "ready":
+        return False
+    try:
+        return link.shell("echo ok", timeout=5.0).output.strip() == "ok"
+    except DeviceGone:
+        return False
 
 
 def _come_back_erased(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
-                      on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
+                      newest: int, on_step: OnStep | None,
+                      on_wait: OnWait | None) -> ResetOutcome:
     """The reset command was cut by the phone leaving: wait for it, then insist on the
-    evidence that it was erased rather than unplugged."""
+    evidence that it was erased rather than unplugged: Android makes a new android_id at
+    every factory reset (read again while the phone finishes starting: the settings
+    service answers only once Android is up)."""
     if on_step:
         on_step(Msg("The phone left while the reset was starting; waiting for it to come "
                     "back. Leave it plugged in."))
-    outcome = _come_back(hub, listing, identity, timeout, "testharness", on_wait)
-    before, after = identity.android_id, outcome.identity_after.android_id
-    if before in ("", "null") or after in ("", "null") or before == after:
+    outcome = _come_back(hub, listing, identity, timeout, "testharness", newest, on_wait)
+    before = identity.android_id
+    link = hub.link(outcome.listing_after)
+    after = poll_until(lambda: _android_id(link), lambda aid: aid != "", 60.0, 1.0).value
+    if before in ("", "null") or after == "":
+        raise ResetRefused(Msg(
+            "The phone left and came back, but its android_id could not be read, so nothing "
+            "shows it was erased. Run 'traomay reset' again."))
+    if before == after:
         raise ResetRefused(Msg(
             "The phone left and came back, but nothing shows it was erased (its android_id "
             "did not change). Check the cable and run 'traomay reset' again."))
     return outcome
 
 
+def _android_id(link: PhoneLink) -> str:
+    try:
+        out = link.shell("settings get secure android_id", timeout=10.0)
+    except DeviceGone:
+        return ""
+    value = out.output.strip()
+    return value if not out.failed and re.fullmatch(r"[0-9a-fA-F]{8,32}", value) else ""
+
+
 def _manual_reset(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
                   on_step: OnStep | None, on_wait: OnWait | None) -> ResetOutcome:
+    newest = _newest_transport(hub)
     if on_step:
         for step in MANUAL_RESET_STEPS:
             on_step(step)
-    return _come_back(hub, listing, identity, timeout, "manual", on_wait)
+    return _come_back(hub, listing, identity, timeout, "manual", newest, on_wait)
 
 
 def _come_back(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
-               method: str, on_wait: OnWait | None = None) -> ResetOutcome:
+               method: str, newest: int, on_wait: OnWait | None = None) -> ResetOutcome:
     back = wait_back(hub, listing, identity.model, timeout, on_wait=on_wait,
-                     by_hand=method == "manual")
+                     by_hand=method == "manual", newer_than=newest)
     link = hub.link(back)
     after = identify(link, adb_serial=back.serial)
+    if identity.imeis and after.imeis and not set(identity.imeis) & set(after.imeis):
+        # IMEIs survive a reset: another phone with the same serial came instead.
+        raise ResetRefused(Msg(
+            "Another phone with the same serial number ({serial}) was plugged in while this "
+            "one restarted. Unplug the other one, then run 'traomay reset' again.",
+            {"serial": listing.serial}))
     return ResetOutcome(method, back, after, google_account_count(link))
 
 
 def wait_back(hub: AdbHub, listing: PhoneListing, model: str, timeout: float, *,
               on_wait: OnWait | None = None, by_hand: bool = False,
-              interval: float = 0.2) -> PhoneListing:
+              interval: float = 0.2, newer_than: int | None = None) -> PhoneListing:
     """Wait until the phone has left adb's list and come back ready on a NEW transport (a
     reboot always gives a new transport id, so the old one can never be mistaken for the
-    phone being back). Matched by adb serial and model. ``by_hand``: the volunteer erases
-    the phone in Settings (Android 9 and older), so the messages say what they do next."""
+    phone being back). Matched by adb serial and model, on a transport newer than
+    ``newer_than`` (default: every transport listed now; see _newest_transport).
+    ``by_hand``: the volunteer erases the phone in Settings (Android 9 and older), so the
+    messages say what they do next."""
     started = time.monotonic()
+    newest = _newest_transport(hub) if newer_than is None else newer_than
     leaving = (Msg("Waiting for the erase to start: do the steps above in Settings (the phone "
                    "leaves the list when it restarts).") if by_hand else
                Msg("Waiting for the phone to restart."))
@@ -176,7 +237,7 @@ def wait_back(hub: AdbHub, listing: PhoneListing, model: str, timeout: float, *,
     def read() -> tuple[PhoneListing | None, bool]:
         phones = hub.list_phones()
         found = next((p for p in phones if same(p)
-                      and p.transport_id != listing.transport_id), None)
+                      and p.transport_id > max(newest, listing.transport_id)), None)
         waiting = any(p.serial == listing.serial and p.state == "unauthorized"
                       for p in phones)
         return found, waiting

@@ -199,8 +199,10 @@ class DropDuring(Fault):
     async def before_write(self, server: PhoneServer, stream: Stream, chunk: bytes) -> bytes:
         if self.at == "output" and self.armed() and stream.bytes_written == 0 and \
                 self.matches(stream.service):
-            if self.what == "reboot":  # the reboot it asked for follows (counted there)
-                raise DropConnection()
+            if self.what == "reboot":
+                if server.phone.reboot_asked():  # it follows (and is counted there)
+                    raise DropConnection()
+                return chunk  # a refusal (a screen lock): no reboot, the answer goes
             await self._drop(server)
         return chunk
 

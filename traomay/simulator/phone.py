@@ -459,6 +459,9 @@ class Phone:
         value, self._pending_reboot = self._pending_reboot, None
         return value
 
+    def reboot_asked(self) -> bool:
+        return self._pending_reboot is not None
+
     def on_boot(self) -> None:
         self.boot_count += 1
         self.boot_time = time.time()

@@ -61,5 +61,8 @@ class SimulatedPhone(Protocol):
         """Seconds the phone stays away if the last command asked for a reboot
         (``reboot``, ``cmd testharness enable``), else None. Reading it clears it."""
 
+    def reboot_asked(self) -> bool:
+        """Whether a command asked for a reboot that has not begun (does not clear it)."""
+
     def on_boot(self) -> None:
         """Called when the phone comes back after a reboot (wipes apply here)."""
