@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from traomay.simulator.profile import list_profiles, load_profile
 
@@ -32,3 +33,8 @@ def test_demo_runs_end_to_end_and_names_every_phone(tmp_path):
     assert any(n.startswith("chung-nhan-") for n in names)  # a certificate
     assert any(n.startswith("bao-cao-tuan-") and n.endswith(".pdf") for n in names)
     assert any(n.startswith("mau-2") or "ban-giao" in n for n in names), names
+    # The weekly report is written after the demo's hand-over, and counts it (last column
+    # of its total line).
+    report = next(p for p in written if p.endswith(".csv") and "bao-cao-tuan-" in p)
+    total = Path(report.strip()).read_text(encoding="utf-8-sig").splitlines()[-1]
+    assert total.rsplit(",", 1)[1] == "1", total

@@ -183,8 +183,9 @@ def run_demo(db_path: Path, *, phones: int | None = None, station: str | None = 
             result = (runner or Station.run)(the_station)
             campaign = load_campaign(campaign_folder.campaign_file)
             outputs = campaign_folder.outputs_dir
-            samples = write_samples(inventory, outputs, campaign)
+            # The allocation first: its hand-over then shows in the weekly report.
             allocation = sample_allocation(inventory, campaign, outputs)
+            samples = write_samples(inventory, outputs, campaign)
             return DemoResult(result.snapshot, result.seconds, db_path,
                               len(inventory.devices()), samples, allocation)
     finally:
