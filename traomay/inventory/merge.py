@@ -34,7 +34,12 @@ _STAGE_RANK = ("CASE {col} WHEN 'identified' THEN 0 WHEN 'inspected' THEN 1 WHEN
 _STAGE_NAME = ("CASE {col} WHEN 0 THEN 'identified' WHEN 1 THEN 'inspected' WHEN 2 THEN 'reset' "
                "WHEN 3 THEN 'installed' WHEN 4 THEN 'finalized' END")  # a rank's stage
 # The merge's id maps (dropped at its end; on a rollback they go with the transaction).
-_TEMP_TABLES = ("m_dev", "m_old", "m_run", "m_touched")
+_TEMP_TABLES = ("m_dev", "m_old", "m_run", "m_touched", "m_ev", "m_cap")
+# A finalize event that finished (every setting restored, out of Test Harness Mode: the
+# session's own rule for the stage "finalized").
+_FINALIZED = """CASE WHEN json_valid(f.data) AND json_type(f.data, '$.not_restored') = 'array'
+  THEN json_array_length(f.data, '$.not_restored') = 0
+    AND json_extract(f.data, '$.still_test_harness') IS 0 ELSE 0 END"""
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,38 @@ def _verdicts(inventory: Inventory) -> dict[int, str]:
     return {i: verdict_of(statuses) for i, statuses in latest.items()}
 
 
+def _stage_caps(inventory: Inventory) -> None:
+    """``temp.m_cap``: for each phone known at both that was ever returned by a household
+    (a ``returned`` event, here or there), the furthest stage it can have reached since:
+    finalized (4) after a finished finalize, reset (2) after an erase or reset, else
+    inspected (1), as ``return_phone`` leaves it. Stages between are not told apart by the
+    events, so the cap errs low: a phone is never shown readier than it is."""
+    x = inventory.db.execute
+    kinds = "('returned', 'finalize', 'erased', 'reset')"
+    # Returns are rare: only the events of the phones that had one are looked at.
+    x(f"""CREATE TEMP TABLE m_ev AS
+         WITH back(nid) AS (
+           SELECT e.device_id FROM main.events e WHERE e.kind = 'returned'
+           UNION SELECT m.nid FROM other.events e JOIN m_dev m ON m.oid = e.device_id
+             WHERE e.kind = 'returned'),
+         known(nid) AS (SELECT DISTINCT b.nid FROM back b
+           JOIN m_dev m ON m.nid = b.nid AND m.new = 0)
+         SELECT e.device_id AS nid, e.kind AS kind, e.at AS at, e.data AS data
+         FROM known k JOIN main.events e ON e.device_id = k.nid WHERE e.kind IN {kinds}
+         UNION ALL
+         SELECT m.nid, e.kind, e.at, e.data FROM known k JOIN m_dev m ON m.nid = k.nid
+         JOIN other.events e ON e.device_id = m.oid WHERE e.kind IN {kinds}""")
+    x(f"""CREATE TEMP TABLE m_cap AS
+         SELECT r.nid AS nid, CASE
+           WHEN EXISTS (SELECT 1 FROM m_ev f WHERE f.nid = r.nid AND f.kind = 'finalize'
+             AND f.at > r.back AND {_FINALIZED}) THEN 4
+           WHEN EXISTS (SELECT 1 FROM m_ev y WHERE y.nid = r.nid
+             AND y.kind IN ('erased', 'reset') AND y.at > r.back) THEN 2
+           ELSE 1 END AS cap
+         FROM (SELECT nid, MAX(at) AS back FROM m_ev WHERE kind = 'returned' GROUP BY nid) r""")
+    x("CREATE UNIQUE INDEX temp.m_cap_nid ON m_cap(nid)")
+
+
 def merge(inventory: Inventory, path: Path | str) -> MergeReport:
     """Merge the inventory at ``path`` into ``inventory`` (see the module docstring)."""
     source = Path(path)
@@ -153,6 +190,7 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
     x("""INSERT INTO m_dev(oid, nid, new) SELECT od.id, ? + row_number() OVER (ORDER BY od.id), 1
          FROM other.devices od WHERE od.id NOT IN (SELECT oid FROM m_dev)""", [base])
     x("CREATE INDEX temp.m_dev_nid ON m_dev(nid) WHERE new = 0")
+    _stage_caps(inventory)
     x("CREATE TEMP TABLE m_old(nid INTEGER NOT NULL, k INTEGER NOT NULL, uid TEXT, "
       "first_seen TEXT, last_seen TEXT, rank INTEGER)")
     conflicts = [r for r in x(
@@ -171,13 +209,17 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
     # last one, the furthest stage (the verdict is computed again below from the results).
     # Only the phones where one of these changes are written (merging again writes none):
     # the records there seen before, or last seen after, or gone further than the phone here.
+    # A phone returned by its household goes back to "inspected" at its station, to be
+    # erased and finalized again: the furthest stage counts only up to its cap (m_cap).
     rank = _STAGE_RANK.format
+    there = f"MIN({rank(col='od.stage')}, COALESCE(c.cap, 4))"
     x(f"""INSERT INTO m_old(nid, k, uid, first_seen, last_seen, rank)
          SELECT m.nid, row_number() OVER (PARTITION BY m.nid ORDER BY od.first_seen, od.uid),
-           od.uid, od.first_seen, od.last_seen, {rank(col='od.stage')}
+           od.uid, od.first_seen, od.last_seen, {there}
          FROM m_dev m JOIN other.devices od ON od.id = m.oid JOIN main.devices d ON d.id = m.nid
+         LEFT JOIN m_cap c ON c.nid = m.nid
          WHERE m.new = 0 AND ((od.first_seen, od.uid) < (d.first_seen, d.uid)
-           OR od.last_seen > d.last_seen OR {rank(col='od.stage')} > {rank(col='d.stage')})""")
+           OR od.last_seen > d.last_seen OR {there} > {rank(col='d.stage')})""")
     x(f"""UPDATE main.devices SET
            uid = CASE WHEN (o.first_seen, o.uid) < (devices.first_seen, devices.uid)
              THEN o.uid ELSE devices.uid END,
@@ -189,6 +231,8 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
                  MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, MAX(rank) AS rank
                FROM m_old GROUP BY nid) AS o
          WHERE devices.id = o.nid""")
+    x(f"""UPDATE main.devices SET stage = {_STAGE_NAME.format(col='c.cap')} FROM m_cap c
+         WHERE devices.id = c.nid AND {rank(col='devices.stage')} > c.cap""")
     x("""INSERT OR IGNORE INTO main.device_keys(key, device_id, added_at, reason)
          SELECT ok.key, m.nid, ok.added_at, ok.reason FROM other.device_keys ok
          JOIN m_dev m ON m.oid = ok.device_id""")
