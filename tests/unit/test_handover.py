@@ -210,6 +210,13 @@ def test_the_district_report_counts_the_hand_overs_of_a_merged_station(tmp_path)
         assert district.db["allocations"].count == 0 and district.db["households"].count == 0
         assert weekly(district, campaign).total.handed_over == 1
         assert weekly(station, campaign).total.handed_over == 1
+        # Households registered at the district too: the phone in a household's hands is
+        # not allocated again, the other one is.
+        register(district, household("HU-001"), household("HU-002"))
+        allocate(district, Policy(), by="Huyện")
+        given = {d for phones in holdings(district).values() for d in phones}
+        uid_of = {r[0]: r[1] for r in district.db.execute("SELECT id, uid FROM devices")}
+        assert [uid_of[d] for d in given] == [station.device(kept)["uid"]]
 
 
 def test_a_phone_returned_at_its_station_is_not_shown_ready_at_the_district(tmp_path):

@@ -6,7 +6,9 @@ trail (release; hand-over, undo and return: :mod:`~traomay.inventory.handover`).
 
 A phone is available when it passed and is finalized (``devices.verdict = 'pass'`` and
 ``devices.stage = 'finalized'``: the phone session keeps both up to date) and has no
-allocation that is current (``allocated`` or ``handed_over``). One run is one transaction:
+allocation that is current (``allocated`` or ``handed_over``); in an inventory that merged
+other stations', also no hand-over event there that was not undone or returned. One run is
+one transaction:
 two stations allocating at once are served one after the other.
 """
 
@@ -130,6 +132,15 @@ def _state(inventory: Inventory, policy: Policy) -> _State:
         "SELECT id FROM devices WHERE stage = 'finalized' AND verdict = 'pass'").fetchall()}
     taken = {r[0] for r in db.execute(
         "SELECT device_id FROM allocations WHERE state IN ('allocated', 'handed_over')")}
+    # In a household's hands by the events too: a district that merged its stations has
+    # their hand-overs (events), never their allocations (traomay.inventory.merge). Looked
+    # for only in an inventory that merged another (a station's own are its allocations).
+    if db.execute("SELECT 1 FROM events WHERE device_id IS NULL AND kind = 'merge' "
+                  "LIMIT 1").fetchone():
+        taken.update(r[0] for r in db.execute(
+            "SELECT h.device_id FROM events h WHERE h.kind = 'handover' AND NOT EXISTS ("
+            "SELECT 1 FROM events l WHERE l.device_id = h.device_id "
+            "AND l.kind IN ('handover_undone', 'returned') AND l.id > h.id)"))
     return _State(line, held, pending, available, sorted(available - taken))
 
 
