@@ -7,9 +7,8 @@ trail (release; hand-over, undo and return: :mod:`~traomay.inventory.handover`).
 A phone is available when it passed and is finalized (``devices.verdict = 'pass'`` and
 ``devices.stage = 'finalized'``: the phone session keeps both up to date) and has no
 allocation that is current (``allocated`` or ``handed_over``); in an inventory that merged
-other stations', also no hand-over event there that was not undone or returned. One run is
-one transaction:
-two stations allocating at once are served one after the other.
+other stations', also no hand-over event there that was not undone or returned. One run
+is one transaction: two stations allocating at once are served one after the other.
 """
 
 from __future__ import annotations
