@@ -251,3 +251,25 @@ def test_a_phone_returned_at_its_station_is_not_shown_ready_at_the_district(tmp_
         station.set_device_fields(phone, stage="finalized")
         merge(district, station.path)
         assert district.device(here)["stage"] == "finalized"
+
+
+def test_a_returned_phone_loses_its_certificate(tmp_path):
+    """The certificate states the erase; a phone back from a household carries its data."""
+    from outputs_world import KEY
+    from outputs_world import add_phone as inspected_phone
+
+    from traomay.outputs import certificate
+
+    with Inventory(tmp_path / "inventory.sqlite", station="Xã A", key=KEY) as inv:
+        register(inv, household("LU-001"))
+        phone = inspected_phone(inv, "R58MRETURNED")
+        inv.set_device_fields(phone, stage="finalized")
+        issued = certificate.issue(inv, phone, tmp_path / "c.pdf")
+        assert certificate.verify(inv, str(issued.path)).outcome is \
+            certificate.Verification.GENUINE
+        allocate(inv, Policy(), by="Ban phân bổ")
+        record_handover(inv, phone, "LU-001", recipient=RECIPIENT, by="Lan")
+        return_phone(inv, phone, reason="Màn hình hỏng", by="Lan")
+        checked = certificate.verify(inv, str(issued.path))
+        assert checked.outcome is certificate.Verification.REVOKED
+        assert "returned by its household" in checked.reason.msgid

@@ -6,7 +6,9 @@ there is one secret file to copy, never a second one to lose, and a certificate 
 reveals nothing about the device keys, which are HMACs under the campaign key itself. The
 key is never stored in the inventory; a forged certificate cannot be made without the file.
 
-A newer certificate for the same phone revokes the older ones (reason ``superseded``).
+A newer certificate for the same phone revokes the older ones (reason ``superseded``); a
+phone returned by its household has its certificate revoked (reason ``returned``,
+traomay.inventory.handover).
 """
 
 from __future__ import annotations

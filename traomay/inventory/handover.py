@@ -217,9 +217,13 @@ def return_phone(inventory: Inventory, device_id: int, *, reason: str, by: str =
             "UPDATE allocations SET state = 'returned', closed_at = ?, closed_by = ?, "
             "closed_reason = ? WHERE id = ?", [now, by, why, current["id"]])
         _log(inventory, current, "returned", by, now, why)
-        # The recipient's accounts and data are on it now: not ready for anyone else.
+        # The recipient's accounts and data are on it now: not ready for anyone else, and
+        # its certificate (which states the erase) no longer describes it.
         inventory.db.execute("UPDATE devices SET stage = 'inspected' WHERE id = ?",
                              [device_id])
+        inventory.db.execute(
+            "UPDATE certificates SET revoked_at = ?, revoked_reason = 'returned' "
+            "WHERE device_id = ? AND revoked_at IS NULL", [now, device_id])
         inventory._event(device_id, "returned", {  # noqa: SLF001
             "allocation_uid": current["uid"], "household_code": current["household_code"]},
             now)

@@ -129,6 +129,10 @@ def verify(inventory: Inventory, source: str) -> VerifyResult:
             "Signed with this campaign's key, but not in this inventory: merge the inventory "
             "of the station that issued it ('traomay inventory merge')."))
     device = inventory.device(record.device_id)
+    if record.revoked_at and record.revoked_reason == "returned":
+        return VerifyResult(Verification.REVOKED, Msg(
+            "Revoked on {date}: the phone was returned by its household; it must be erased "
+            "and checked again.", {"date": vn_datetime(record.revoked_at)}), record, device)
     if record.revoked_at:
         return VerifyResult(Verification.REVOKED, Msg(
             "Revoked on {date}: a newer certificate was issued for this phone.",
