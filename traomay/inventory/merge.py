@@ -124,19 +124,26 @@ def _stage_caps(inventory: Inventory) -> None:
     events, so the cap errs low: a phone is never shown readier than it is."""
     x = inventory.db.execute
     kinds = "('returned', 'finalize', 'erased', 'reset')"
-    # Returns are rare: only the events of the phones that had one are looked at.
+    # Returns are rare: only the events of the phones that had one are looked at, and of
+    # those only the phones this merge may change: a return arrives from there, or their
+    # stage there is further (a return known here before was applied when it came).
+    rank = _STAGE_RANK.format
     x(f"""CREATE TEMP TABLE m_ev AS
          WITH back(nid) AS (
-           SELECT e.device_id FROM main.events e WHERE e.kind = 'returned'
-           UNION SELECT m.nid FROM other.events e JOIN m_dev m ON m.oid = e.device_id
-             WHERE e.kind = 'returned'),
-         known(nid) AS (SELECT DISTINCT b.nid FROM back b
-           JOIN m_dev m ON m.nid = b.nid AND m.new = 0)
+           SELECT m.nid FROM other.events e CROSS JOIN m_dev m ON m.oid = e.device_id
+             WHERE m.new = 0 AND e.kind = 'returned'),
+         further(nid) AS (
+           SELECT m.nid FROM m_dev m JOIN other.devices od ON od.id = m.oid
+             JOIN main.devices d ON d.id = m.nid
+             WHERE m.new = 0 AND CASE WHEN {rank(col='od.stage')} > {rank(col='d.stage')}
+               THEN EXISTS (SELECT 1 FROM main.events r WHERE r.device_id = m.nid
+                 AND r.kind = 'returned') ELSE 0 END),
+         known(nid) AS (SELECT nid FROM back UNION SELECT nid FROM further)
          SELECT e.device_id AS nid, e.kind AS kind, e.at AS at, e.data AS data
          FROM known k JOIN main.events e ON e.device_id = k.nid WHERE e.kind IN {kinds}
          UNION ALL
-         SELECT m.nid, e.kind, e.at, e.data FROM known k JOIN m_dev m ON m.nid = k.nid
-         JOIN other.events e ON e.device_id = m.oid WHERE e.kind IN {kinds}""")
+         SELECT m.nid, e.kind, e.at, e.data FROM known k CROSS JOIN m_dev m ON m.nid = k.nid
+         CROSS JOIN other.events e ON e.device_id = m.oid WHERE e.kind IN {kinds}""")
     x(f"""CREATE TEMP TABLE m_cap AS
          SELECT r.nid AS nid, CASE
            WHEN EXISTS (SELECT 1 FROM m_ev f WHERE f.nid = r.nid AND f.kind = 'finalize'
