@@ -38,6 +38,7 @@ from traomay.inventory.allocation_policy import (
     line_query,
     tier_of,
 )
+from traomay.inventory.handover import merged_hands
 from traomay.inventory.households import Household, household_by_code, natural_key
 from traomay.inventory.store import Inventory, utc_now
 from traomay.inventory.uids import random_uids
@@ -127,19 +128,17 @@ def _state(inventory: Inventory, policy: Policy) -> _State:
     pending = [Pending(a, h, d, r or 1) for a, h, d, r in db.execute(
         "SELECT id, household_id, device_id, round FROM allocations "
         "WHERE state = 'allocated'").fetchall()]
+    # A phone in a household's hands by another station's hand-over (a district has their
+    # events, never their allocations) is not available: a pending allocation of it here
+    # is released.
+    own = {r[0] for r in db.execute(
+        "SELECT device_id FROM allocations WHERE state = 'handed_over'")}
+    elsewhere = set(merged_hands(inventory)) - own
     available = {r[0] for r in db.execute(
-        "SELECT id FROM devices WHERE stage = 'finalized' AND verdict = 'pass'").fetchall()}
+        "SELECT id FROM devices WHERE stage = 'finalized' AND verdict = 'pass'").fetchall()
+                 if r[0] not in elsewhere}
     taken = {r[0] for r in db.execute(
         "SELECT device_id FROM allocations WHERE state IN ('allocated', 'handed_over')")}
-    # In a household's hands by the events too: a district that merged its stations has
-    # their hand-overs (events), never their allocations (traomay.inventory.merge). Looked
-    # for only in an inventory that merged another (a station's own are its allocations).
-    if db.execute("SELECT 1 FROM events WHERE device_id IS NULL AND kind = 'merge' "
-                  "LIMIT 1").fetchone():
-        taken.update(r[0] for r in db.execute(
-            "SELECT h.device_id FROM events h WHERE h.kind = 'handover' AND NOT EXISTS ("
-            "SELECT 1 FROM events l WHERE l.device_id = h.device_id "
-            "AND l.kind IN ('handover_undone', 'returned') AND l.id > h.id)"))
     return _State(line, held, pending, available, sorted(available - taken))
 
 

@@ -109,6 +109,38 @@ def _log(inventory: Inventory, allocation: dict[str, Any], action: str, by: str,
          json.dumps(data or {}, ensure_ascii=False)])
 
 
+# A phone in a household's hands by the events: an allocation (its uid in the events'
+# data) handed over more often than undone, and not returned. Counted per allocation, not
+# by the events' order: one allocation's events come from one station, but two stations'
+# events interleave in any order in a district that merged both. A damaged event (no
+# allocation uid) counts with the others of its kind: it keeps the phone taken.
+_IN_HANDS = """SELECT device_id, alloc FROM (
+  SELECT device_id, CASE WHEN typeof(data) = 'text' AND json_valid(data)
+      THEN json_extract(data, '$.allocation_uid') END AS alloc,
+    SUM(kind = 'handover') AS given, SUM(kind = 'handover_undone') AS undone,
+    SUM(kind = 'returned') AS back
+  FROM events WHERE kind IN ('handover', 'handover_undone', 'returned')
+    AND device_id IS NOT NULL {where}
+  GROUP BY device_id, alloc)
+WHERE back = 0 AND given > undone"""
+
+
+def merged_hands(inventory: Inventory, device_id: int | None = None) -> dict[int, set[str]]:
+    """In an inventory that merged another (a district): phone id -> the allocation uids it
+    is in a household's hands for, by the events. A district has its stations' hand-over
+    events, never their allocations. Empty for a station that never merged: its own
+    allocations say it all."""
+    db = inventory.db
+    if not db.execute("SELECT 1 FROM events WHERE device_id IS NULL AND kind = 'merge' "
+                      "LIMIT 1").fetchone():
+        return {}
+    where, args = ("AND device_id = ?", [device_id]) if device_id is not None else ("", [])
+    hands: dict[int, set[str]] = {}
+    for dev, alloc in db.execute(_IN_HANDS.format(where=where), args).fetchall():
+        hands.setdefault(int(dev), set()).add(str(alloc))
+    return hands
+
+
 def record_handover(inventory: Inventory, device_id: int, household_code: str, *,
                     recipient: str, recipient_id: str = "", sim: Sim | None = None,
                     data_plan: str = "", by: str = "") -> Handover:
@@ -139,6 +171,11 @@ def record_handover(inventory: Inventory, device_id: int, household_code: str, *
                 "Phone id:{id} was already handed over to household {code} ({at}).",
                 {"id": device_id, "code": household.code,
                  "at": str(current["handed_over_at"])[:16].replace("T", " ")}))
+        elsewhere = merged_hands(inventory, device_id).get(device_id, set()) - {current["uid"]}
+        if elsewhere:
+            raise AllocationRefused(Msg(
+                "Phone id:{id} is already in another household's hands (handed over at "
+                "another station); it cannot be handed over again.", {"id": device_id}))
         device = inventory.db.execute("SELECT stage, verdict FROM devices WHERE id = ?",
                                       [device_id]).fetchone()
         if device is None or device[0] != "finalized" or device[1] != "pass":

@@ -35,9 +35,12 @@ _STAGE_NAME = ("CASE {col} WHEN 0 THEN 'identified' WHEN 1 THEN 'inspected' WHEN
                "WHEN 3 THEN 'installed' WHEN 4 THEN 'finalized' END")  # a rank's stage
 # The merge's id maps (dropped at its end; on a rollback they go with the transaction).
 _TEMP_TABLES = ("m_dev", "m_old", "m_run", "m_touched", "m_ev", "m_cap")
+_LATER = 1 << 50  # the order of an event new from there: after every one here
+_STAMP = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*"  # what a time stamp looks like
 # A finalize event that finished (every setting restored, out of Test Harness Mode: the
 # session's own rule for the stage "finalized").
-_FINALIZED = """CASE WHEN json_valid(f.data) AND json_type(f.data, '$.not_restored') = 'array'
+_FINALIZED = """CASE WHEN typeof(f.data) = 'text' AND json_valid(f.data)
+    AND json_type(f.data, '$.not_restored') = 'array'
   THEN json_array_length(f.data, '$.not_restored') = 0
     AND json_extract(f.data, '$.still_test_harness') IS 0 ELSE 0 END"""
 
@@ -118,10 +121,16 @@ def _verdicts(inventory: Inventory) -> dict[int, str]:
 
 def _stage_caps(inventory: Inventory) -> None:
     """``temp.m_cap``: for each phone known at both that was ever returned by a household
-    (a ``returned`` event, here or there), the furthest stage it can have reached since:
-    finalized (4) after a finished finalize, reset (2) after an erase or reset, else
-    inspected (1), as ``return_phone`` leaves it. Stages between are not told apart by the
-    events, so the cap errs low: a phone is never shown readier than it is."""
+    (a ``returned`` event, here or there), the furthest stage it can have reached since
+    its latest return: finalized (4) after a finished finalize, reset (2) after an erase or
+    reset, else inspected (1), as ``return_phone`` leaves it. Stages between are not told
+    apart by the events, so the cap errs low: a phone is never shown readier than it is.
+
+    "After": at the station of the return, by that station's own order of events (its
+    clock may have been set back or forth meanwhile; a station's events are a log that
+    every copy of its inventory extends, so the ones new from there come after the ones
+    here); at another station, by the time stamps, which must look like one (two stations'
+    clocks are all there is to order their events by)."""
     x = inventory.db.execute
     kinds = "('returned', 'finalize', 'erased', 'reset')"
     # Returns are rare: only the events of the phones that had one are looked at, and of
@@ -139,19 +148,33 @@ def _stage_caps(inventory: Inventory) -> None:
                THEN EXISTS (SELECT 1 FROM main.events r WHERE r.device_id = m.nid
                  AND r.kind = 'returned') ELSE 0 END),
          known(nid) AS (SELECT nid FROM back UNION SELECT nid FROM further)
-         SELECT e.device_id AS nid, e.kind AS kind, e.at AS at, e.data AS data
+         SELECT e.device_id AS nid, e.kind AS kind, e.at AS at, e.data AS data,
+           e.station AS station, e.id AS seq
          FROM known k JOIN main.events e ON e.device_id = k.nid WHERE e.kind IN {kinds}
          UNION ALL
-         SELECT m.nid, e.kind, e.at, e.data FROM known k CROSS JOIN m_dev m ON m.nid = k.nid
-         CROSS JOIN other.events e ON e.device_id = m.oid WHERE e.kind IN {kinds}""")
+         SELECT m.nid, e.kind, e.at, e.data, e.station, {_LATER} + e.id
+         FROM known k CROSS JOIN m_dev m ON m.nid = k.nid
+         CROSS JOIN other.events e ON e.device_id = m.oid WHERE e.kind IN {kinds}
+           AND NOT EXISTS (SELECT 1 FROM main.events y WHERE y.uid = e.uid)""")
+    # An event whose time is damaged is no evidence of anything.
+    after = """typeof({a}.at) = 'text' AND {a}.at GLOB '{stamp}' AND CASE
+      WHEN {a}.station IS {b}.station THEN {a}.seq > {b}.seq
+      ELSE typeof({b}.at) = 'text' AND {b}.at GLOB '{stamp}' AND {a}.at > {b}.at END"""
+
+    def later(a: str, b: str) -> str:
+        return after.format(a=a, b=b, stamp=_STAMP)
+
     x(f"""CREATE TEMP TABLE m_cap AS
-         SELECT r.nid AS nid, CASE
+         SELECT r.nid AS nid, MIN(CASE
            WHEN EXISTS (SELECT 1 FROM m_ev f WHERE f.nid = r.nid AND f.kind = 'finalize'
-             AND f.at > r.back AND {_FINALIZED}) THEN 4
+             AND {later('f', 'r')} AND {_FINALIZED}) THEN 4
            WHEN EXISTS (SELECT 1 FROM m_ev y WHERE y.nid = r.nid
-             AND y.kind IN ('erased', 'reset') AND y.at > r.back) THEN 2
-           ELSE 1 END AS cap
-         FROM (SELECT nid, MAX(at) AS back FROM m_ev WHERE kind = 'returned' GROUP BY nid) r""")
+             AND y.kind IN ('erased', 'reset') AND {later('y', 'r')}) THEN 2
+           ELSE 1 END) AS cap
+         FROM m_ev r WHERE r.kind = 'returned' AND NOT EXISTS (SELECT 1 FROM m_ev n
+           WHERE n.nid = r.nid AND n.kind = 'returned' AND n.seq <> r.seq
+             AND {later('n', 'r')})
+         GROUP BY r.nid""")
     x("CREATE UNIQUE INDEX temp.m_cap_nid ON m_cap(nid)")
 
 
@@ -305,6 +328,18 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
          WHERE revoked_at IS NULL AND EXISTS (SELECT 1 FROM main.certificates n
            WHERE n.device_id = certificates.device_id AND n.revoked_at IS NULL
              AND (n.issued_at, n.id) > (certificates.issued_at, certificates.id))""", [now])
+    # A certificate issued before its phone's latest return states an erase the phone no
+    # longer has: revoked as the station of the return revoked its own (handover.py),
+    # whichever of the two arrived here first.
+    x(f"""UPDATE main.certificates SET revoked_at = ?, revoked_reason = 'returned'
+         WHERE revoked_at IS NULL AND device_id IN (
+           SELECT m.nid FROM other.events e CROSS JOIN m_dev m ON m.oid = e.device_id
+             WHERE e.kind = 'returned'
+           UNION SELECT m.nid FROM other.certificates oc CROSS JOIN m_dev m
+             ON m.oid = oc.device_id)
+         AND EXISTS (SELECT 1 FROM main.events r WHERE r.device_id = certificates.device_id
+           AND r.kind = 'returned' AND typeof(r.at) = 'text' AND r.at GLOB '{_STAMP}'
+           AND r.at > certificates.issued_at)""", [now])
     # 5. Verdicts of phones known here that gained runs, from the newest result by time
     #    (a phone new here keeps the verdict its own results gave there).
     x("""INSERT INTO m_touched(id) SELECT DISTINCT dev FROM m_run
