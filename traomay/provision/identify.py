@@ -129,6 +129,13 @@ def _product(props: Mapping[str, str], field_name: str) -> str:
                       f"ro.product.system.{field_name}", f"ro.product.odm.{field_name}")
 
 
+def parse_android_id(text: str) -> str:
+    """The android_id in ``settings get secure android_id``'s answer; "" for anything else
+    ("null" before setup, an error, a damaged answer)."""
+    value = text.strip()
+    return value if re.fullmatch(r"[0-9a-fA-F]{8,32}", value) else ""
+
+
 def identity_from_sections(sections: Mapping[str, str], adb_serial: str = "") -> Identity:
     """Pure: build an Identity from the identify batch's section texts."""
     props = parse_getprop(sections.get("getprop", ""))
@@ -139,7 +146,6 @@ def identity_from_sections(sections: Mapping[str, str], adb_serial: str = "") ->
     abis = tuple(a for a in props.get("ro.product.cpu.abilist", "").split(",") if a)
     if not abis and props.get("ro.product.cpu.abi"):
         abis = (props["ro.product.cpu.abi"],)
-    android_id = sections.get("android_id", "").strip()
     imei = parse_imei_parcel(sections.get("imei", ""))
     model = _product(props, "model")
     return Identity(
@@ -153,7 +159,7 @@ def identity_from_sections(sections: Mapping[str, str], adb_serial: str = "") ->
         abis=abis,
         serial=_serial(props, adb_serial),
         imeis=(imei,) if imei else (),
-        android_id=android_id if re.fullmatch(r"[0-9a-fA-F]{8,32}", android_id) else "",
+        android_id=parse_android_id(sections.get("android_id", "")),
         build_tags=props.get("ro.build.tags", ""),
         fingerprint=props.get("ro.build.fingerprint", ""),
         props=props,

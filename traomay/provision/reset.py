@@ -12,7 +12,6 @@ Nothing is recorded here: the phone session records the outcome.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,12 @@ from traomay.core.msg import Msg
 from traomay.core.polling import poll_until
 from traomay.core.results import ShellRunner, Status
 from traomay.device.adb import AdbHub, PhoneLink, PhoneListing, same_phone_back
-from traomay.provision.identify import Identity, identify
+from traomay.provision.identify import (
+    IDENTIFY_SECTIONS,
+    Identity,
+    identify,
+    parse_android_id,
+)
 from traomay.provision.inspect import run_checks
 
 
@@ -163,8 +167,10 @@ def _come_back_erased(hub: AdbHub, listing: PhoneListing, identity: Identity, ti
                     "back. Leave it plugged in."))
     outcome = _come_back(hub, listing, identity, timeout, "testharness", newest, on_wait)
     before = identity.android_id
-    link = hub.link(outcome.listing_after)
-    after = poll_until(lambda: _android_id(link), lambda aid: aid != "", 60.0, 1.0).value
+    after = outcome.identity_after.android_id  # read by identify; again while it is ""
+    if not after:
+        link = hub.link(outcome.listing_after)
+        after = poll_until(lambda: _android_id(link), lambda aid: aid != "", 60.0, 1.0).value
     if before in ("", "null") or after == "":
         raise ResetRefused(Msg(
             "The phone left and came back, but its android_id could not be read, so nothing "
@@ -178,11 +184,10 @@ def _come_back_erased(hub: AdbHub, listing: PhoneListing, identity: Identity, ti
 
 def _android_id(link: PhoneLink) -> str:
     try:
-        out = link.shell("settings get secure android_id", timeout=10.0)
+        out = link.shell(IDENTIFY_SECTIONS["android_id"], timeout=10.0)
     except DeviceGone:
         return ""
-    value = out.output.strip()
-    return value if not out.failed and re.fullmatch(r"[0-9a-fA-F]{8,32}", value) else ""
+    return "" if out.failed else parse_android_id(out.output)
 
 
 def _manual_reset(hub: AdbHub, listing: PhoneListing, identity: Identity, timeout: float,
