@@ -34,7 +34,7 @@ _STAGE_RANK = ("CASE {col} WHEN 'identified' THEN 0 WHEN 'inspected' THEN 1 WHEN
 _STAGE_NAME = ("CASE {col} WHEN 0 THEN 'identified' WHEN 1 THEN 'inspected' WHEN 2 THEN 'reset' "
                "WHEN 3 THEN 'installed' WHEN 4 THEN 'finalized' END")  # a rank's stage
 # The merge's id maps (dropped at its end; on a rollback they go with the transaction).
-_TEMP_TABLES = ("m_dev", "m_old", "m_run", "m_touched", "m_ev", "m_cap")
+_TEMP_TABLES = ("m_dev", "m_old", "m_run", "m_touched", "m_back", "m_ev", "m_cap")
 _LATER = 1 << 50  # the order of an event new from there: after every one here
 _STAMP = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*"  # what a time stamp looks like
 # A finalize event that finished (every setting restored, out of Test Harness Mode: the
@@ -137,10 +137,12 @@ def _stage_caps(inventory: Inventory) -> None:
     # those only the phones this merge may change: a return arrives from there, or their
     # stage there is further (a return known here before was applied when it came).
     rank = _STAGE_RANK.format
+    # The phones a return arrives for from there (the certificates use it too).
+    x("""CREATE TEMP TABLE m_back AS SELECT DISTINCT m.nid AS nid, m.new AS new
+         FROM other.events e CROSS JOIN m_dev m ON m.oid = e.device_id
+         WHERE e.kind = 'returned'""")
     x(f"""CREATE TEMP TABLE m_ev AS
-         WITH back(nid) AS (
-           SELECT m.nid FROM other.events e CROSS JOIN m_dev m ON m.oid = e.device_id
-             WHERE m.new = 0 AND e.kind = 'returned'),
+         WITH back(nid) AS (SELECT nid FROM m_back WHERE new = 0),
          further(nid) AS (
            SELECT m.nid FROM m_dev m JOIN other.devices od ON od.id = m.oid
              JOIN main.devices d ON d.id = m.nid
@@ -332,9 +334,7 @@ def _merge(inventory: Inventory, source: Path) -> MergeReport:
     # longer has: revoked as the station of the return revoked its own (handover.py),
     # whichever of the two arrived here first.
     x(f"""UPDATE main.certificates SET revoked_at = ?, revoked_reason = 'returned'
-         WHERE revoked_at IS NULL AND device_id IN (
-           SELECT m.nid FROM other.events e CROSS JOIN m_dev m ON m.oid = e.device_id
-             WHERE e.kind = 'returned'
+         WHERE revoked_at IS NULL AND device_id IN (SELECT nid FROM m_back
            UNION SELECT m.nid FROM other.certificates oc CROSS JOIN m_dev m
              ON m.oid = oc.device_id)
          AND EXISTS (SELECT 1 FROM main.events r WHERE r.device_id = certificates.device_id
