@@ -5,16 +5,20 @@ must still hold there, whatever order the copies arrive in. Cases found by revie
 
 from __future__ import annotations
 
+from allocation_cases import add_phone as allocatable_phone
+from allocation_cases import holdings as phones_held
 from allocation_cases import household, register
 from outputs_world import KEY
 from outputs_world import add_phone as inspected_phone
 
+from traomay.core.campaign import TEMPLATES, load_campaign
 from traomay.inventory.allocation import allocate
 from traomay.inventory.allocation_policy import Policy
 from traomay.inventory.handover import AllocationRefused, record_handover, return_phone
 from traomay.inventory.merge import merge
 from traomay.inventory.store import Inventory
 from traomay.outputs import certificate
+from traomay.outputs.report import weekly
 
 RECIPIENT = "Nguyễn Thị Thử Nghiệm"
 FINISHED = {"restored": [], "not_restored": [], "adb_disabled": True,
@@ -135,3 +139,57 @@ def test_a_certificate_arriving_after_the_return_is_revoked(tmp_path):
             checked = certificate.verify(inv, str(issued.path))
             assert checked.outcome is certificate.Verification.REVOKED
             assert "returned by its household" in checked.reason.msgid
+
+
+def test_the_district_report_counts_the_hand_overs_of_a_merged_station(tmp_path):
+    """The district merges a station's inventory: its events come, its households and
+    allocations (personal data) stay at the station; the hand-over still counts there."""
+    key = bytes(range(32))
+    campaign = load_campaign(TEMPLATES / "campaign.yaml")
+    xa, huyen = tmp_path / "xa" / "inventory.sqlite", tmp_path / "huyen" / "inventory.sqlite"
+    with Inventory(xa, station="Xã A", key=key) as station, \
+            Inventory(huyen, station="Huyện", key=key) as district:
+        register(station, household("LU-001"))
+        handed, kept = allocatable_phone(station), allocatable_phone(station)
+        allocate(station, Policy(), by="Ban phân bổ")
+        record_handover(station, handed, "LU-001", recipient=RECIPIENT, by="Lan")
+        merge(district, station.path)
+        assert district.db["devices"].count == 2 and kept
+        assert district.db["allocations"].count == 0 and district.db["households"].count == 0
+        assert weekly(district, campaign).total.handed_over == 1
+        assert weekly(station, campaign).total.handed_over == 1
+        # Households registered at the district too: the phone in a household's hands is
+        # not allocated again, the other one is.
+        register(district, household("HU-001"), household("HU-002"))
+        allocate(district, Policy(), by="Huyện")
+        given = {d for phones in phones_held(district).values() for d in phones}
+        uid_of = {r[0]: r[1] for r in district.db.execute("SELECT id, uid FROM devices")}
+        assert [uid_of[d] for d in given] == [station.device(kept)["uid"]]
+
+
+def test_a_phone_returned_at_its_station_is_not_shown_ready_at_the_district(tmp_path):
+    """Merging keeps a phone's furthest stage, but a return sends it back to be erased and
+    finalized again: the district follows the return, then the phone's new finalize, and
+    merging again writes nothing."""
+    key = bytes(range(32))
+    xa, huyen = tmp_path / "xa" / "inventory.sqlite", tmp_path / "huyen" / "inventory.sqlite"
+    with Inventory(xa, station="Xã A", key=key) as station, \
+            Inventory(huyen, station="Huyện", key=key) as district:
+        register(station, household("LU-001"))
+        phone = allocatable_phone(station)
+        allocate(station, Policy(), by="Ban phân bổ")
+        record_handover(station, phone, "LU-001", recipient=RECIPIENT, by="Lan")
+        merge(district, station.path)
+        here = district.db.execute("SELECT id FROM devices WHERE uid = ?",
+                                   [station.device(phone)["uid"]]).fetchone()[0]
+        assert district.device(here)["stage"] == "finalized"
+        return_phone(station, phone, reason="Màn hình hỏng", by="Lan")
+        merge(district, station.path)
+        assert district.device(here)["stage"] == "inspected"
+        before = list(district.db.conn.iterdump())
+        assert not merge(district, station.path).changed
+        assert list(district.db.conn.iterdump()) == before  # nothing written
+        # Erased and finalized again at the station: ready again at the district.
+        erase_and_finalize(station, phone)
+        merge(district, station.path)
+        assert district.device(here)["stage"] == "finalized"
